@@ -1,0 +1,1 @@
+"""Gymnasium pricing environments driven by a demand model (arrive with the environment issues)."""

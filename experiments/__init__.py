@@ -1,0 +1,1 @@
+"""One config and one command per experiment: train, benchmark, plot (arrive with later issues)."""

@@ -1,0 +1,101 @@
+"""``pricegym world describe`` and ``pricegym world sample``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pricegym.worlds import WORLD_NAMES, World
+from pricegym.worlds.registry import WorldConfig, load_world
+from pricegym.worlds.schema import write_table, writer_for
+from pricegym.worlds.splits import SPLIT_NAMES
+from pricegym.worlds.summary import format_summary
+from pricegym.worlds.synthetic.config import SyntheticWorldConfig
+
+
+def add_world_command(commands: argparse._SubParsersAction) -> None:
+    """Register ``world`` and its subcommands."""
+    world = commands.add_parser("world", help="build or load a world and describe or sample its transactions",
+                                description="Build or load a world of customers, products and transactions.")
+    actions = world.add_subparsers(dest="world_command", metavar="ACTION", required=True)
+
+    describe = actions.add_parser("describe", help="print a world's products, customers, dates and prices",
+                                  description="Print a summary of a world: products, customers, date range, "
+                                              "panel size, within-product price variation and, for the "
+                                              "synthetic world, its true elasticities.")
+    _add_world_options(describe)
+    describe.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    describe.set_defaults(handler=describe_world)
+
+    sample = actions.add_parser("sample", help="write a world's transactions to CSV or Parquet",
+                                description="Write a world's transactions (with a `split` column) to FILE; "
+                                            "the format follows the extension: .csv, .csv.gz or .parquet.")
+    _add_world_options(sample)
+    sample.add_argument("--out", required=True, type=Path, metavar="FILE", help="output file (.csv, .csv.gz, .parquet)")
+    sample.add_argument("--split", choices=("all", *SPLIT_NAMES), default="all", help="write only one split")
+    sample.set_defaults(handler=sample_world)
+
+
+def _add_world_options(parser: argparse.ArgumentParser) -> None:
+    defaults = SyntheticWorldConfig()
+    parser.add_argument("--world", choices=WORLD_NAMES, default="synthetic", help="which world (default: synthetic)")
+    group = parser.add_argument_group("online-retail world")
+    group.add_argument("--data", type=Path, default=None, metavar="PATH",
+                       help="the UCI Online Retail CSV (.csv or .csv.gz); default: download it to the cache")
+    group.add_argument("--unit-cost-share", type=float, default=0.6, help="unit cost as a share of list price")
+    group = parser.add_argument_group("synthetic world")
+    group.add_argument("--seed", type=int, default=defaults.seed, help="seed of the world and its splits")
+    group.add_argument("--n-products", type=int, default=defaults.n_products, help="products in the catalogue")
+    group.add_argument("--n-customers", type=int, default=defaults.n_customers, help="persistent customers")
+    group.add_argument("--n-exposures", type=int, default=defaults.n_exposures, help="logged exposures")
+    group.add_argument("--n-days", type=int, default=defaults.n_days, help="days in the log")
+    group.add_argument("--exploration-share", type=float, default=defaults.exploration_share,
+                       help="share of exposures at randomised prices")
+
+
+def world_config_from_arguments(arguments: argparse.Namespace) -> WorldConfig:
+    """The :class:`WorldConfig` that the command-line options describe."""
+    synthetic = SyntheticWorldConfig(
+        seed=arguments.seed,
+        n_products=arguments.n_products,
+        n_customers=arguments.n_customers,
+        n_exposures=arguments.n_exposures,
+        n_days=arguments.n_days,
+        exploration_share=arguments.exploration_share,
+    )
+    return WorldConfig(name=arguments.world, synthetic=synthetic, data_path=arguments.data,
+                       unit_cost_share=arguments.unit_cost_share, seed=arguments.seed)
+
+
+def _load(arguments: argparse.Namespace) -> World:
+    config = world_config_from_arguments(arguments)
+    print(f"pricegym: building the {config.name} world ...", file=sys.stderr, flush=True)
+    return load_world(config)
+
+
+def describe_world(arguments: argparse.Namespace) -> int:
+    """Print the world's summary (and, where the truth is known, its true elasticities)."""
+    world = _load(arguments)
+    summary = world.summary()
+    if arguments.json:
+        print(json.dumps(summary, default=str))
+        return 0
+    print(format_summary(f"World: {world.name}", summary))
+    if world.ground_truth is not None and hasattr(world, "true_elasticity_table"):
+        print("\nTrue price elasticity at list price (median), price attitude x category:")
+        print(world.true_elasticity_table().to_string())
+    return 0
+
+
+def sample_world(arguments: argparse.Namespace) -> int:
+    """Write the world's transactions, with their split, to ``--out``."""
+    writer_for(arguments.out)  # refuse an unknown format before the (slow) build
+    world = _load(arguments)
+    frame = world.transactions.assign(split=world.splits.assign(world.transactions))
+    if arguments.split != "all":
+        frame = frame[frame["split"] == arguments.split]
+    path = write_table(frame, arguments.out)
+    print(f"wrote {len(frame):,} transactions to {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,46 @@
+"""Build a world by name: the one place that knows every world's constructor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pricegym.errors import ConfigError
+from pricegym.worlds import WORLD_NAMES, World
+from pricegym.worlds.synthetic.config import SyntheticWorldConfig
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Which world to build, and its own configuration.
+
+    Attributes:
+        name: one of :data:`~pricegym.worlds.WORLD_NAMES`.
+        synthetic: the synthetic world's configuration (used when ``name == "synthetic"``).
+        data_path: the online-retail CSV (None: the download cache).
+        unit_cost_share: online-retail unit cost as a share of list price.
+        seed: online-retail split seed (the synthetic world's seed is in ``synthetic``).
+    """
+
+    name: str = "synthetic"
+    synthetic: SyntheticWorldConfig = field(default_factory=SyntheticWorldConfig)
+    data_path: Path | None = None
+    unit_cost_share: float = 0.6
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.name not in WORLD_NAMES:
+            raise ConfigError(f"unknown world {self.name!r}; choose one of {', '.join(WORLD_NAMES)}")
+
+
+def load_world(config: WorldConfig) -> World:
+    """Build the synthetic world or load the online-retail one, as ``config`` says."""
+    if config.name == "synthetic":
+        from pricegym.worlds.synthetic import SyntheticWorld
+
+        return SyntheticWorld.build(config.synthetic)
+    from pricegym.worlds.online_retail import OnlineRetailConfig, load_online_retail
+
+    return load_online_retail(
+        OnlineRetailConfig(data_path=config.data_path, unit_cost_share=config.unit_cost_share, seed=config.seed)
+    )

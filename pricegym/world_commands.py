@@ -25,20 +25,21 @@ def add_world_command(commands: argparse._SubParsersAction) -> None:
                                   description="Print a summary of a world: products, customers, date range, "
                                               "panel size, within-product price variation and, for the "
                                               "synthetic world, its true elasticities.")
-    _add_world_options(describe)
+    add_world_options(describe)
     describe.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     describe.set_defaults(handler=describe_world)
 
     sample = actions.add_parser("sample", help="write a world's transactions to CSV or Parquet",
                                 description="Write a world's transactions (with a `split` column) to FILE; "
                                             "the format follows the extension: .csv, .csv.gz or .parquet.")
-    _add_world_options(sample)
+    add_world_options(sample)
     sample.add_argument("--out", required=True, type=Path, metavar="FILE", help="output file (.csv, .csv.gz, .parquet)")
     sample.add_argument("--split", choices=("all", *SPLIT_NAMES), default="all", help="write only one split")
     sample.set_defaults(handler=sample_world)
 
 
-def _add_world_options(parser: argparse.ArgumentParser) -> None:
+def add_world_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose and configure a world (shared by every command that builds one)."""
     defaults = SyntheticWorldConfig()
     parser.add_argument("--world", choices=WORLD_NAMES, default="synthetic", help="which world (default: synthetic)")
     group = parser.add_argument_group("online-retail world")

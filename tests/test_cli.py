@@ -56,7 +56,7 @@ def test_sample_of_one_split(tmp_path):
     (["world", "sample", "--out", "OUT/sample.xlsx"], "unknown output format"),
     (["world", "describe", "--n-products", "-3"], "n_products must be a positive integer"),
     (["world", "describe", "--world", "online-retail", "--data", "OUT/missing.csv.gz"], "missing.csv.gz"),
-    (["fit-demand"], "not available"),
+    (["train"], "not available"),
 ])
 def test_bad_input_gives_one_line_a_nonzero_exit_and_no_file(tmp_path, capsys, arguments, message):
     arguments = [argument.replace("OUT", str(tmp_path)) for argument in arguments]

@@ -215,7 +215,9 @@ class LinearPriceDemand(DemandModel):
             return self._optimum_on_line(intercept + slope, slope / list_price, unit_costs)
         return self._optimum_with_reference(intercept, slope, list_price, np.asarray(reference_prices), unit_costs)
 
-    def _optimum_on_line(self, index_at_zero: np.ndarray, index_slope: np.ndarray, unit_costs: np.ndarray) -> np.ndarray:
+    def _optimum_on_line(
+        self, index_at_zero: np.ndarray, index_slope: np.ndarray, unit_costs: np.ndarray
+    ) -> np.ndarray:
         """argmax over p of (p - c) * link(index_at_zero - index_slope * p)."""
         if self.response == "expected_quantity":
             return unit_costs + 1.0 / index_slope
@@ -237,7 +239,8 @@ class LinearPriceDemand(DemandModel):
             unit_costs,
         )
         kink = np.broadcast_to(reference_price, np.broadcast_shapes(gain_line.shape, reference_price.shape))
-        return np.where(gain_line <= reference_price, gain_line, np.where(loss_line >= reference_price, loss_line, kink))
+        above_kink = np.where(loss_line >= reference_price, loss_line, kink)
+        return np.where(gain_line <= reference_price, gain_line, above_kink)
 
 
 def _positive_prices(prices: ArrayLike) -> np.ndarray:

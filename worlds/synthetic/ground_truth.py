@@ -59,7 +59,9 @@ class GroundTruthParameters:
     holiday_effect: float
 
 
-def draw_ground_truth(segments: pd.DataFrame, products: pd.DataFrame, rng: np.random.Generator) -> GroundTruthParameters:
+def draw_ground_truth(
+    segments: pd.DataFrame, products: pd.DataFrame, rng: np.random.Generator
+) -> GroundTruthParameters:
     """Draw the true coefficients for a population's segments and a catalogue."""
     n_segments, n_categories = len(segments), len(CATEGORIES)
     attitude = segments["attitude_index"].to_numpy()

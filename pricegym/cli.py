@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from pricegym import __version__
+from pricegym.demand_commands import add_fit_demand_command
 from pricegym.errors import PricegymError
 from pricegym.world_commands import add_world_command
 
 RESERVED_COMMANDS: dict[str, str] = {
-    "fit-demand": "fit the BERT demand model on a world's transactions",
     "train": "train an RL pricing agent in an environment",
     "benchmark": "benchmark pricing policies against baselines and the oracle",
     "plot": "plot revenue curves of benchmarked runs",
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pricegym {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_world_command(commands)
+    add_fit_demand_command(commands)
     for name, purpose in RESERVED_COMMANDS.items():
         reserved = commands.add_parser(name, help=f"(not yet available) {purpose}", description=purpose)
         reserved.set_defaults(handler=_not_yet_available(name))

@@ -1,0 +1,246 @@
+"""Fit the BERT demand model on a world, compare it with simpler models, and save it.
+
+``fit_demand(config)`` runs the whole job:
+
+1. the world's rows (:mod:`~pricegym.encoders.demand_rows`) and their time / cold-start splits;
+2. frozen embeddings of every distinct text by the pre-trained encoder (cached on disk), for the
+   GLM baseline;
+3. fine-tuning of the encoder with the monotone price-response head on the training split, with
+   early stopping on the validation split;
+4. the simulation-time tables, and a bootstrap of the head for the slopes' uncertainty;
+5. the evaluation table of the three models on the test and cold-start splits (and, on the
+   synthetic world, the errors against the ground truth);
+6. the run folder: ``encoder/`` (``save_pretrained`` + tokenizer), ``head.pt``, the tables,
+   ``model_card.json`` (run id, world, data hash, config, metrics; load the fine-tuned encoder
+   with ``TextEncoder(TextEncoderConfig(model_name=run/"encoder"), run_id=card["run_id"])`` so
+   its cached embeddings never mix with the base model's), ``run.json`` (command line, package
+   versions, seed) and per-epoch checkpoints. It is written under a temporary name and renamed
+   when complete, so a failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pricegym.encoders.demand_baselines import FrozenEmbeddingDemand, ProductIdDemand
+from pricegym.encoders.demand_bootstrap import bootstrap_slope_std
+from pricegym.encoders.demand_evaluation import decile_calibration, split_metrics, tables_predictor, truth_metrics
+from pricegym.encoders.demand_model import BertDemandModel
+from pricegym.encoders.demand_reduction import reduce_to_tables
+from pricegym.encoders.demand_rows import WorldRows, world_rows
+from pricegym.encoders.demand_tables import DemandTables
+from pricegym.encoders.demand_training import DemandTrainingConfig, embed_texts, train_demand_model
+from pricegym.encoders.embedding_cache import EmbeddingCache
+from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig
+from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
+from pricegym.errors import ConfigError
+from pricegym.worlds import World
+from pricegym.worlds.demand import ReferencePriceEffect
+from pricegym.worlds.registry import WorldConfig, load_world
+
+FINE_TUNED = "BERT fine-tuned (monotone head)"
+VERSIONED_PACKAGES = ("pricegym", "torch", "transformers", "numpy", "pandas", "gymnasium", "stable-baselines3")
+
+
+@dataclass(frozen=True)
+class FitDemandConfig:
+    """The whole configuration of one demand fit.
+
+    Attributes:
+        world: which world, and its own configuration.
+        encoder: the text encoder to fine-tune (``model_name="tiny-random-bert"`` builds a tiny
+            random BERT in code, for smoke runs).
+        training: fine-tuning hyperparameters.
+        reference_effect: the documented reference-price parameters of the fitted model.
+        bootstrap_rounds: refits of the head for the slope uncertainty (0 or 1: none).
+        max_baseline_rows: training rows given to the baselines (a random subsample beyond it).
+        max_truth_pairs: customer x product pairs per split compared with the ground truth.
+        output_dir: the run folder (must not exist yet, unless ``overwrite``).
+        cache_dir: the embedding cache.
+        overwrite: replace an existing run folder.
+        seed: subsampling, initialisation and bootstrap.
+    """
+
+    world: WorldConfig = field(default_factory=WorldConfig)
+    encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
+    training: DemandTrainingConfig = field(default_factory=DemandTrainingConfig)
+    reference_effect: ReferencePriceEffect = field(default_factory=ReferencePriceEffect)
+    bootstrap_rounds: int = 8
+    max_baseline_rows: int = 100_000
+    max_truth_pairs: int = 2_000
+    output_dir: Path = Path("runs/fit-demand/synthetic")
+    cache_dir: Path = Path(".cache/embeddings")
+    overwrite: bool = False
+    seed: int = 0
+
+
+@dataclass
+class DemandFitResult:
+    """What a fit produced: the tables, the evaluation tables and where they were saved."""
+
+    tables: DemandTables
+    metrics: pd.DataFrame
+    truth_errors: pd.DataFrame | None
+    calibration: pd.DataFrame | None
+    output_dir: Path
+    card: dict = field(default_factory=dict)
+
+
+def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] | None = None) -> DemandFitResult:
+    """Run the whole fit (see the module docstring) and return its result."""
+    output_dir = Path(config.output_dir)
+    if output_dir.exists() and not config.overwrite:
+        raise ConfigError(f"run folder {output_dir} already exists; pass another --out or --overwrite")
+    world = load_world(config.world)
+    rows = world_rows(world)
+    text_encoder = _load_text_encoder(config, rows)
+    frozen = _frozen_embeddings(text_encoder, rows, config.cache_dir)
+    partial = output_dir.with_name(f".{output_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        model = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress)
+        text_level = _text_level_tables(model, text_encoder, rows, config)
+        models = {FINE_TUNED: tables_predictor(text_level),
+                  **_fit_baselines(config, world, rows, frozen)}
+        metrics = split_metrics(models, rows, world.response)
+        truth_errors, calibration = None, None
+        if world.response == "expected_quantity":
+            calibration = decile_calibration(models[FINE_TUNED], rows)
+        if world.ground_truth is not None:
+            truth_errors = truth_metrics(models, rows, world.ground_truth, config.max_truth_pairs, config.seed)
+        tables = _world_tables(text_level, rows)
+        card = _model_card(config, world, rows, metrics, truth_errors)
+        _save(partial, model, text_encoder, tables, card, config, argv)
+        if output_dir.exists():
+            shutil.rmtree(output_dir)
+        partial.replace(output_dir)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return DemandFitResult(tables, metrics, truth_errors, calibration, output_dir, card)
+
+
+def _load_text_encoder(config: FitDemandConfig, rows: WorldRows) -> TextEncoder:
+    if config.encoder.model_name != TINY_BERT_NAME:
+        return TextEncoder(config.encoder)
+    model, tokenizer = tiny_bert(rows.data.customer_texts + rows.data.product_texts, seed=config.seed)
+    return TextEncoder.from_model(model, tokenizer, config.encoder)
+
+
+def _frozen_embeddings(text_encoder: TextEncoder, rows: WorldRows, cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    cache = EmbeddingCache(cache_dir)
+    return (cache.get_or_encode(text_encoder, list(rows.data.customer_texts)),
+            cache.get_or_encode(text_encoder, list(rows.data.product_texts)))
+
+
+def _fine_tune(config: FitDemandConfig, world: World, rows: WorldRows, text_encoder: TextEncoder,
+               checkpoint_dir: Path, progress: bool) -> BertDemandModel:
+    train = rows.rows_of("train")
+    base_rate = float(np.clip(train.outcome.mean(), 1e-3, None))
+    initial = float(np.log(base_rate / (1 - base_rate))) if world.response == "purchase_probability" \
+        else float(np.log(base_rate))
+    torch.manual_seed(config.seed)
+    model = BertDemandModel(text_encoder.model, text_encoder.config.pooling, config.reference_effect,
+                            world.response, initial_intercept=initial)
+    train_demand_model(model, text_encoder, train, rows.rows_of("validation"), config.training, checkpoint_dir,
+                       progress)
+    return model.eval()
+
+
+def _text_level_tables(model: BertDemandModel, text_encoder: TextEncoder, rows: WorldRows,
+                       config: FitDemandConfig) -> DemandTables:
+    customer_vectors = embed_texts(text_encoder, rows.data.customer_texts)
+    product_vectors = embed_texts(text_encoder, rows.data.product_texts)
+    slope_std = bootstrap_slope_std(model, customer_vectors, product_vectors, rows.rows_of("train"),
+                                    rounds=config.bootstrap_rounds, seed=config.seed)
+    return reduce_to_tables(model, text_encoder, rows.data.customer_texts, rows.data.product_texts,
+                            rows.list_prices, price_ranges=rows.observed_range * rows.list_prices[:, None],
+                            slope_std=slope_std, product_ids=rows.product_ids)
+
+
+def _world_tables(text_level: DemandTables, rows: WorldRows) -> DemandTables:
+    return DemandTables(
+        intercept=text_level.intercept[rows.customer_rows], slope=text_level.slope[rows.customer_rows],
+        list_prices=text_level.list_prices, context_weights=text_level.context_weights,
+        reference_effect=text_level.reference_effect, response=text_level.response,
+        price_ranges=text_level.price_ranges, slope_std=text_level.slope_std[rows.customer_rows],
+        customer_ids=rows.customer_ids, product_ids=rows.product_ids,
+    )
+
+
+def _fit_baselines(config: FitDemandConfig, world: World, rows: WorldRows,
+                   frozen: tuple[np.ndarray, np.ndarray]) -> dict:
+    train = rows.rows_of("train")
+    if len(train) > config.max_baseline_rows:
+        chosen = np.random.default_rng(config.seed).choice(len(train), config.max_baseline_rows, replace=False)
+        train = train.take(np.sort(chosen))
+    frozen_model = FrozenEmbeddingDemand(frozen[0], frozen[1], world.response).fit(train)
+    product_model = ProductIdDemand(world.response).fit(train)
+    return {frozen_model.name: frozen_model.predict, product_model.name: product_model.predict}
+
+
+def data_hash(world: World) -> str:
+    """sha256 of the world's transactions (content, not file), to tie a model to its data."""
+    hashed = pd.util.hash_pandas_object(world.transactions, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def _model_card(config: FitDemandConfig, world: World, rows: WorldRows, metrics: pd.DataFrame,
+                truth_errors: pd.DataFrame | None) -> dict:
+    digest = data_hash(world)
+    return {
+        "run_id": f"{world.name}-{digest[:12]}-seed{config.seed}-{time.strftime('%Y%m%dT%H%M%S')}",
+        "model_name": config.encoder.model_name,
+        "pooling": config.encoder.pooling,
+        "max_length": config.encoder.max_length,
+        "world": world.name,
+        "response": world.response,
+        "data_sha256": digest,
+        "rows": {split: int((rows.split == split).sum()) for split in np.unique(rows.split)},
+        "config": _jsonable(asdict(config)),
+        "metrics": metrics.to_dict(orient="records"),
+        "truth_errors": None if truth_errors is None else truth_errors.to_dict(orient="records"),
+    }
+
+
+def _save(folder: Path, model: BertDemandModel, text_encoder: TextEncoder, tables: DemandTables, card: dict,
+          config: FitDemandConfig, argv: list[str] | None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    model.encoder.save_pretrained(folder / "encoder")
+    text_encoder.tokenizer.save_pretrained(folder / "encoder")
+    head_state = {name: value for name, value in model.state_dict().items() if not name.startswith("encoder.")}
+    torch.save(head_state, folder / "head.pt")
+    tables.save(folder)
+    (folder / "model_card.json").write_text(json.dumps(card, indent=1, default=str))
+    run = {"argv": argv if argv is not None else sys.argv, "seed": config.seed, "versions": _package_versions()}
+    (folder / "run.json").write_text(json.dumps(run, indent=1))
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -10,7 +10,8 @@
 4. the simulation-time tables, and a bootstrap of the head for the slopes' uncertainty;
 5. the evaluation table of the three models on the test and cold-start splits (and, on the
    synthetic world, the errors against the ground truth);
-6. the run folder: ``encoder/`` (``save_pretrained`` + tokenizer), ``head.pt``, the tables,
+6. the run folder: ``encoder/`` (``save_pretrained`` + tokenizer), ``head.pt``, the tables, the
+   fine-tuned embeddings of every product and table row (``embeddings.npz``),
    ``model_card.json`` (run id, world, data hash, config, metrics; load the fine-tuned encoder
    with ``TextEncoder(TextEncoderConfig(model_name=run/"encoder"), run_id=card["run_id"])`` so
    its cached embeddings never mix with the base model's), ``run.json`` (command line, package
@@ -50,6 +51,8 @@ from pricegym.worlds.demand import ReferencePriceEffect
 from pricegym.worlds.registry import WorldConfig, load_world
 
 FINE_TUNED = "BERT fine-tuned (monotone head)"
+EMBEDDINGS_FILE = "embeddings.npz"
+"""Fine-tuned embeddings saved beside the tables, so agents observe the same LM embeddings."""
 VERSIONED_PACKAGES = ("pricegym", "torch", "transformers", "numpy", "pandas", "gymnasium", "stable-baselines3")
 
 
@@ -110,7 +113,7 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
     shutil.rmtree(partial, ignore_errors=True)
     try:
         model = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress)
-        text_level = _text_level_tables(model, text_encoder, rows, config)
+        text_level, embeddings = _text_level_tables(model, text_encoder, rows, config)
         models = {FINE_TUNED: tables_predictor(text_level),
                   **_fit_baselines(config, world, rows, frozen)}
         metrics = split_metrics(models, rows, world.response)
@@ -122,6 +125,9 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
         tables = _world_tables(text_level, rows)
         card = _model_card(config, world, rows, metrics, truth_errors)
         _save(partial, model, text_encoder, tables, card, config, argv)
+        np.savez(partial / EMBEDDINGS_FILE, product_ids=np.array(rows.product_ids),
+                 customer_ids=np.array(rows.customer_ids), product_vectors=embeddings[1],
+                 customer_vectors=embeddings[0][rows.customer_rows])
         if output_dir.exists():
             shutil.rmtree(output_dir)
         partial.replace(output_dir)
@@ -158,14 +164,16 @@ def _fine_tune(config: FitDemandConfig, world: World, rows: WorldRows, text_enco
 
 
 def _text_level_tables(model: BertDemandModel, text_encoder: TextEncoder, rows: WorldRows,
-                       config: FitDemandConfig) -> DemandTables:
+                       config: FitDemandConfig) -> tuple[DemandTables, tuple[np.ndarray, np.ndarray]]:
+    """Tables over customer texts x products, and the fine-tuned embeddings (customer texts, products)."""
     customer_vectors = embed_texts(text_encoder, rows.data.customer_texts)
     product_vectors = embed_texts(text_encoder, rows.data.product_texts)
     slope_std = bootstrap_slope_std(model, customer_vectors, product_vectors, rows.rows_of("train"),
                                     rounds=config.bootstrap_rounds, seed=config.seed)
-    return reduce_to_tables(model, text_encoder, rows.data.customer_texts, rows.data.product_texts,
-                            rows.list_prices, price_ranges=rows.observed_range * rows.list_prices[:, None],
-                            slope_std=slope_std, product_ids=rows.product_ids)
+    tables = reduce_to_tables(model, text_encoder, rows.data.customer_texts, rows.data.product_texts,
+                              rows.list_prices, price_ranges=rows.observed_range * rows.list_prices[:, None],
+                              slope_std=slope_std, product_ids=rows.product_ids)
+    return tables, (customer_vectors.cpu().numpy(), product_vectors.cpu().numpy())
 
 
 def _world_tables(text_level: DemandTables, rows: WorldRows) -> DemandTables:

@@ -153,7 +153,10 @@ def test_fit_demand_end_to_end_with_a_tiny_model(tmp_path):
         output_dir=tmp_path / "run", cache_dir=tmp_path / "cache")
     result = fit_demand(config, progress=False, argv=["pricegym", "fit-demand"])
     saved = {path.name for path in result.output_dir.iterdir()}
-    assert {"encoder", "head.pt", "demand_tables.npz", "model_card.json", "run.json", "checkpoints"} <= saved
+    assert {"encoder", "head.pt", "demand_tables.npz", "model_card.json", "run.json", "checkpoints",
+            "embeddings.npz"} <= saved
+    embeddings = np.load(result.output_dir / "embeddings.npz")
+    assert embeddings["product_vectors"].shape[0] == 10 and embeddings["customer_vectors"].shape[0] == 30
     assert set(result.metrics["split"]) == {"test", "cold_start_test"}
     assert set(result.metrics["model"]) == {"BERT fine-tuned (monotone head)", "GLM on frozen embeddings",
                                             "product id + price (no text)"}

@@ -1,0 +1,257 @@
+"""Markdown-v0: sell a finite inventory over a selling season."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from pricegym.envs.config import MarkdownConfig
+from pricegym.envs.customer_stream import SeasonBatch, buyers_with_memory, draw_seasons
+from pricegym.envs.market import PricingMarket, build_market, stacked_cdf
+from pricegym.envs.observation import ObservationLayout
+from pricegym.envs.price_actions import PriceActions
+from pricegym.envs.render import render_season
+
+SEASONS_PER_DRAW = 16
+"""Seasons whose customers are drawn together (a fresh batch at every seeded reset)."""
+
+
+class MarkdownEnv(gym.Env):
+    """Sell K products with finite starting inventory over a season of T periods.
+
+    ## Description
+    Each reset draws K products from the world's catalogue (its training products, or its
+    cold-start test products with ``product_pool="cold_start"``) and starts a season of
+    ``horizon`` days on the world's calendar. Every period, a Poisson number of customers arrives
+    (a mix of the population's segments or customer types, in that day's market conditions); each
+    sees the current prices and buys each product according to the demand source, while stock
+    lasts. Over the season the products' appeal fades (``appeal_decay``) and the shoppers drift
+    from early adopters to bargain hunters (``shopper_mix_shift``). Today's price changes
+    tomorrow through inventory: a unit sold cheaply now cannot be sold dearly later. With
+    ``reference_dynamics=True`` customers' reference prices also sink after discounts.
+
+    All exogenous randomness (products, arrivals, who arrives, one uniform per customer x product)
+    is drawn at reset, for a batch of seasons at a time, in an order that does not depend on
+    actions (:mod:`pricegym.envs.customer_stream`), so two policies run with one seed meet
+    identical customers, season after season.
+
+    ## Action space
+    ``Box(-1, 1, (K,))`` mapped affinely to each product's price range, or a price ladder
+    (``Discrete(L)`` for K = 1, ``MultiDiscrete([L] * K)``). Price ranges are the prices observed
+    in the data (in training, for a fitted demand model). Out-of-space or NaN actions raise.
+
+    ## Observation space
+    A bounded ``Box`` (:class:`~pricegym.envs.observation.ObservationLayout`): the products' LM
+    embeddings (projected), inventory left, time left, current prices, list prices, last period's
+    sales, the next period's market conditions and competitor prices.
+
+    ## Rewards
+    Revenue (or margin, ``reward="margin"``) of the period's sales, minus ``holding_cost`` per
+    unit left at the period's end; at the season's end, plus ``salvage_share`` x unit cost per
+    unsold unit.
+
+    ## Episode end
+    Terminated when the season ends or every product is sold out; never truncated.
+
+    ## Info
+    ``prices``, ``units_sold``, ``units_lost_to_stockout``, ``price_at_bound``, ``arrivals``,
+    ``revenue``; at reset ``products`` and ``customers_hash`` (a fingerprint of the season's
+    customers, equal for equal seeds).
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+
+    def __init__(self, config: MarkdownConfig | None = None, render_mode: str | None = None, **overrides: Any):
+        self.config = _with_overrides(config or MarkdownConfig(), overrides)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"Markdown-v0 render_mode must be one of {self.metadata['render_modes']} or None; "
+                             f"got {render_mode!r}")
+        self.render_mode = render_mode
+        self.market: PricingMarket = build_market(self.config.world, self.config.demand_source,
+                                                  self.config.demand_run)
+        pool = self._product_pool()
+        if pool.size < self.config.n_products:
+            raise ValueError(f"Markdown-v0 needs {self.config.n_products} products but the "
+                             f"{self.config.product_pool} pool holds {pool.size}; lower n_products")
+        self.embeddings = self.market.project_embeddings(self.config.embedding_dim)
+        self.layout = ObservationLayout(self.config.n_products, self.embeddings.shape[1])
+        self.slices = self.layout.slices()
+        self.observation_space = self.layout.space()
+        self.price_actions = PriceActions(self.config.action_space, self.config.n_products, self.config.ladder_size)
+        self.action_space = self.price_actions.space
+        self.catalogue_median_price = float(np.median(self.market.list_prices))
+        self.products = pool[: self.config.n_products]
+        self._shopper_cdf = stacked_cdf(self.market.shopper_weights(self.config.horizon,
+                                                                    self.config.shopper_mix_shift))
+        self.seasons: SeasonBatch | None = None
+        self.season = 0
+        self.history: list[dict[str, np.ndarray]] = []
+
+    # -- episode -------------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        config, market = self.config, self.market
+        self._next_season(seed is not None, options)
+        self.products = self.seasons.products[self.season]
+        self.list_prices = market.list_prices[self.products]
+        self.unit_costs = market.unit_costs[self.products]
+        self.price_actions.set_ranges(*self._price_range())
+        self.period = 0
+        self.initial_inventory = self._initial_inventory()
+        self.inventory_left = self.initial_inventory.tolist()
+        self.prices = self.list_prices.clip(self.price_actions.low, self.price_actions.high).tolist()
+        self.reference_prices = self.list_prices.copy()
+        self.units_sold = [0] * config.n_products
+        self._season_features()
+        self.history = []
+        return self._observe(), {"products": self.products.copy(), "customers_hash": self._customers_hash()}
+
+    def step(self, action):
+        config = self.config
+        prices = self.price_actions.to_price_list(action)
+        # simulate the customers' response
+        wanted = self._buyers(prices)
+        sold = [min(want, left) for want, left in zip(wanted, self.inventory_left, strict=True)]
+        # update the state
+        self.inventory_left = [left - units for left, units in zip(self.inventory_left, sold, strict=True)]
+        revenue = sum(price * units for price, units in zip(prices, sold, strict=True))
+        reward = revenue - config.holding_cost * sum(self.inventory_left)
+        if config.reward == "margin":
+            reward -= sum(cost * units for cost, units in zip(self._unit_cost_list, sold, strict=True))
+        if config.reference_dynamics:
+            self.reference_prices = self.market.reference_effect.update(self.reference_prices, np.asarray(prices))
+        self.prices, self.units_sold = prices, sold
+        self.period += 1
+        season_over = self.period >= config.horizon
+        sold_out = not any(self.inventory_left)
+        if (season_over or sold_out) and config.salvage_share:
+            reward += config.salvage_share * sum(
+                cost * left for cost, left in zip(self._unit_cost_list, self.inventory_left, strict=True))
+        info = {"prices": prices, "units_sold": sold, "revenue": revenue,
+                "units_lost_to_stockout": [want - units for want, units in zip(wanted, sold, strict=True)],
+                "price_at_bound": self.price_actions.at_bound_list(prices),
+                "arrivals": self._period_start[self.period] - self._period_start[self.period - 1]}
+        if self.render_mode is not None:
+            self.history.append({"prices": np.asarray(prices), "inventory_left": np.asarray(self.inventory_left),
+                                 "units_sold": np.asarray(sold)})
+        # observe; the season ends
+        return self._observe(), reward, season_over or sold_out, False, info
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return render_season(self.history, self.config.horizon, int(self.initial_inventory.max()),
+                                 self.price_actions.low, self.price_actions.high)
+        return None
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    def _buyers(self, prices: list[float]) -> list[int]:
+        """Customers of this period who would buy each product at ``prices`` (stock aside)."""
+        start, end = self._period_start[self.period], self._period_start[self.period + 1]
+        if not self.config.reference_dynamics:  # count reservation prices above the price, by bisection
+            return [end - bisect_right(reservations, price, start, end)
+                    for reservations, price in zip(self.seasons.sorted_reservations, prices, strict=True)]
+        rows = slice(start, end)
+        return buyers_with_memory(self.seasons.threshold[rows], self.seasons.slope[rows], np.asarray(prices),
+                                  self.list_prices, self.reference_prices, self.market.reference_effect).tolist()
+
+    def _observe(self) -> np.ndarray:
+        """The period's precomputed row (time, market, embeddings...) with the moving state written in."""
+        observation = self._period_rows[self.period].copy()
+        inventory, price, sales = self._inventory_offset, self._price_offset, self._sales_offset
+        for product in range(self.config.n_products):
+            observation[inventory + product] = self.inventory_left[product] * self._inventory_scale[product]
+            observation[price + product] = (self.prices[product] - self._low_list[product]) * self._price_scale[product]
+            observation[sales + product] = min(self.units_sold[product] * self._sales_scale, 10.0)
+        return observation
+
+    def _season_features(self) -> None:
+        """Observation parts that are fixed for the season, one row per period, computed once at reset."""
+        market, parts, config = self.market, self.slices, self.config
+        days = (config.season_start_day + np.arange(config.horizon + 1)) % market.n_days
+        rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
+        rows[:, parts["embeddings"]] = self.embeddings[self.products].reshape(-1)
+        rows[:, parts["list_price"]] = np.minimum(self.list_prices / self.catalogue_median_price, 10.0)
+        rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
+        rows[:, parts["market"]] = market.market_feature_table[days]
+        rows[:, parts["competitor_gap"]] = market.competitor_gap_table[days[:, None], self.products[None, :]]
+        self._period_rows = rows
+        self._period_start = self.seasons.offsets(self.season)
+        self._inventory_offset = parts["inventory_left"].start
+        self._price_offset, self._sales_offset = parts["price_position"].start, parts["recent_sales"].start
+        self._inventory_scale = (1.0 / self.initial_inventory).tolist()
+        self._price_scale = (1.0 / np.maximum(self.price_actions.high - self.price_actions.low, 1e-12)).tolist()
+        self._low_list = self.price_actions.low.tolist()
+        self._sales_scale = 1.0 / config.arrival_rate
+        self._unit_cost_list = self.unit_costs.tolist()
+
+    def _price_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each product's lowest and highest allowed price (see ``MarkdownConfig.price_range``)."""
+        low, high = self.market.price_ranges[self.products].T
+        if self.config.price_range is not None:
+            wanted_low, wanted_high = np.multiply.outer(self.config.price_range, self.list_prices)
+            if self.market.source == "fitted":
+                wanted_low, wanted_high = np.maximum(wanted_low, low), np.minimum(wanted_high, high)
+            low, high = wanted_low, wanted_high
+        if np.any(high <= low):
+            raise ValueError(f"Markdown-v0: price_range {self.config.price_range} leaves no price inside the range "
+                             f"the fitted demand model saw for products {self.products.tolist()}; widen it")
+        return low, high
+
+    def _initial_inventory(self) -> np.ndarray:
+        """Units per product: fixed, or the stock-cover share of the forecast season demand at list price."""
+        config = self.config
+        if config.initial_inventory is not None:
+            return np.full(config.n_products, config.initial_inventory, dtype=np.int64)
+        forecast = config.arrival_rate * config.horizon * self.market.list_price_conversion[self.products]
+        return np.maximum(1, np.rint(config.stock_cover * forecast)).astype(np.int64)
+
+    def _product_pool(self) -> np.ndarray:
+        market = self.market
+        return market.train_products if self.config.product_pool == "train" else market.cold_start_products
+
+    def _next_season(self, reseeded: bool, options: dict | None) -> None:
+        """Move to the next season of the current batch, drawing a new batch when reseeded or spent."""
+        if options and "products" in options:
+            products = np.asarray(options["products"], dtype=np.int64).reshape(1, -1)
+            if products.size != self.config.n_products:
+                raise ValueError(f"reset option 'products' needs {self.config.n_products} product indices; "
+                                 f"got {products.size}")
+            self._draw_batch(products)
+        elif reseeded or self.seasons is None or self.season + 1 >= self.seasons.size:
+            pool = self._product_pool()
+            products = np.sort(np.stack([self.np_random.choice(pool, size=self.config.n_products, replace=False)
+                                         for _ in range(SEASONS_PER_DRAW)]), axis=1)
+            self._draw_batch(products)
+        else:
+            self.season += 1
+
+    def _draw_batch(self, products: np.ndarray) -> None:
+        config = self.config
+        self.seasons: SeasonBatch = draw_seasons(self.market, products, config.season_start_day, config.horizon,
+                                                 config.arrival_rate, config.appeal_decay, self._shopper_cdf,
+                                                 self.np_random)
+        self.season = 0
+
+    def _customers_hash(self) -> int:
+        rows = slice(self._period_start[0], self._period_start[-1])
+        return hash((self.seasons.customers[rows].tobytes(), self.seasons.threshold[rows].round(9).tobytes()))
+
+
+def _with_overrides(config: MarkdownConfig, overrides: dict[str, Any]) -> MarkdownConfig:
+    """``gymnasium.make("pricegym/Markdown-v0", horizon=20)`` style keyword overrides."""
+    if not overrides:
+        return config
+    from dataclasses import fields, replace
+
+    from pricegym.errors import ConfigError
+
+    known = {field.name for field in fields(MarkdownConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"Markdown-v0: unknown option(s) {unknown}; valid options are {sorted(known)}")
+    return replace(config, **overrides)

@@ -1,0 +1,187 @@
+"""What a pricing environment needs from a world and its demand source, built once per process.
+
+A :class:`PricingMarket` holds the demand source (through the demand interface, in its
+linear-index form), the customer population's arrival weights, each product's list price, unit
+cost and price range, the calendar of market conditions, optional product embeddings, and the
+pools of products an episode may draw. Building a world takes seconds, so markets are cached per
+configuration: many environments (a vectorised env, a benchmark) share one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from pricegym.errors import ConfigError, DataError
+from pricegym.worlds.demand import LinearPriceDemand, MarketContext, ReferencePriceEffect
+from pricegym.worlds.registry import WorldConfig, load_world
+from pricegym.worlds.synthetic.market import build_calendar
+
+EMBEDDINGS_FILE = "embeddings.npz"
+PROJECTION_SEED = 20_240_901
+
+
+@dataclass(frozen=True)
+class PricingMarket:
+    """Everything an environment reads about customers, products, prices and the calendar.
+
+    Attributes:
+        demand: the demand source; ``customers`` index :attr:`customer_weights`.
+        customer_weights: probability that an arriving customer is each demand row.
+        market_feature_table, competitor_gap_table, list_price_conversion, price_sensitivity_score:
+            derived once (``__post_init__``): the population's mean purchase probability at list
+            price per product, and each customer's standardised mean price sensitivity.
+        list_prices, unit_costs: per product of the catalogue.
+        price_ranges: ``[products, 2]`` lowest and highest price an episode may set.
+        train_products, cold_start_products: indices of the two product pools.
+        weekday, season, holiday: market conditions by calendar day.
+        competitor_prices: ``[day, product]`` rival prices (NaN: unknown).
+        product_embeddings: ``[products, d]`` fine-tuned LM embeddings (d = 0 when none).
+        source: ``"ground_truth"`` or ``"fitted"``.
+    """
+
+    demand: LinearPriceDemand
+    customer_weights: np.ndarray
+    list_prices: np.ndarray
+    unit_costs: np.ndarray
+    price_ranges: np.ndarray
+    train_products: np.ndarray
+    cold_start_products: np.ndarray
+    weekday: np.ndarray
+    season: np.ndarray
+    holiday: np.ndarray
+    competitor_prices: np.ndarray
+    product_embeddings: np.ndarray
+    source: str
+
+    def __post_init__(self) -> None:
+        # tables derived once, so that a reset only gathers from them
+        from pricegym.envs.observation import market_features
+
+        object.__setattr__(self, "market_feature_table", np.stack(
+            [market_features(w, s, h) for w, s, h in zip(self.weekday, self.season, self.holiday, strict=True)]))
+        gap = np.nan_to_num(self.competitor_prices / self.list_prices[None, :] - 1.0)
+        object.__setattr__(self, "competitor_gap_table", np.clip(gap, -1.0, 1.0).astype(np.float32))
+        customers, products = np.arange(self.customer_weights.size)[:, None], np.arange(self.list_prices.size)[None, :]
+        at_list_price = self.demand.demand(customers, products, self.list_prices[products], MarketContext.neutral(),
+                                           self.list_prices[products])
+        object.__setattr__(self, "list_price_conversion", self.customer_weights @ at_list_price)
+        _, slope = self.demand.intercept_and_slope(customers, products, None)
+        sensitivity = np.broadcast_to(slope, at_list_price.shape).mean(axis=1)
+        spread = sensitivity.std()
+        object.__setattr__(self, "price_sensitivity_score",
+                           (sensitivity - sensitivity.mean()) / spread if spread > 0 else np.zeros_like(sensitivity))
+
+    def shopper_weights(self, horizon: int, mix_shift: float) -> np.ndarray:
+        """``[T, customers]`` arrival weights per period: the population's weights tilted from the
+        least price-sensitive customers (first period) to the most (last period)."""
+        position = np.linspace(-1.0, 1.0, horizon) if horizon > 1 else np.zeros(1)
+        tilted = self.customer_weights[None, :] * np.exp(mix_shift * position[:, None] * self.price_sensitivity_score)
+        return tilted / tilted.sum(axis=1, keepdims=True)
+
+    @property
+    def reference_effect(self) -> ReferencePriceEffect:
+        return self.demand.reference_effect
+
+    @property
+    def n_days(self) -> int:
+        return self.weekday.size
+
+    def context(self, days: np.ndarray, products: np.ndarray) -> MarketContext:
+        """Market conditions on calendar ``days`` for ``products`` (broadcast together)."""
+        days = np.asarray(days) % self.n_days
+        return MarketContext(self.weekday[days], self.season[days], self.holiday[days],
+                             self.competitor_prices[days, products])
+
+    def project_embeddings(self, dimension: int) -> np.ndarray:
+        """Product embeddings reduced once by a fixed random projection and standardised."""
+        if dimension == 0 or self.product_embeddings.shape[1] == 0:
+            return np.zeros((self.list_prices.size, 0), dtype=np.float32)
+        rng = np.random.default_rng(PROJECTION_SEED)
+        projection = rng.normal(size=(self.product_embeddings.shape[1], dimension))
+        projected = self.product_embeddings @ projection
+        projected = (projected - projected.mean(axis=0)) / np.maximum(projected.std(axis=0), 1e-9)
+        return np.clip(projected, -5.0, 5.0).astype(np.float32)
+
+
+
+
+def stacked_cdf(period_weights: np.ndarray) -> np.ndarray:
+    """Per-period CDFs laid end to end, period t's shifted by t, so one search draws for all periods."""
+    return (np.cumsum(period_weights, axis=1) + np.arange(period_weights.shape[0])[:, None]).ravel()
+
+
+def draw_customers(cdf: np.ndarray, n_customers: int, periods: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Arriving customers (demand rows) of the given periods, from :func:`stacked_cdf`."""
+    drawn = np.searchsorted(cdf, rng.random(periods.size) + periods, side="right")
+    return np.minimum(drawn - periods * n_customers, n_customers - 1)
+
+
+
+@lru_cache(maxsize=4)
+def build_market(world_config: WorldConfig, demand_source: str, demand_run: Path | None) -> PricingMarket:
+    """The market of a world with the chosen demand source (cached per arguments)."""
+    world = load_world(world_config)
+    if demand_source == "ground_truth":
+        if world.ground_truth is None:
+            raise ConfigError(f"the {world.name} world has no known ground truth; use demand_source='fitted' "
+                              "with a `pricegym fit-demand` run")
+        demand, price_ranges, embeddings = world.ground_truth, _logged_price_ranges(world), None
+    else:
+        demand, embeddings = _load_fitted(Path(demand_run), world)
+        price_ranges = demand.price_ranges
+    weights = _customer_weights(world)
+    weekday, season, holiday, competitor = _calendar(world)
+    products = world.products["product_id"].to_numpy()
+    cold = np.isin(products, list(world.splits.cold_start_products))
+    return PricingMarket(
+        demand=demand, customer_weights=weights, list_prices=world.products["list_price"].to_numpy(float),
+        unit_costs=world.products["unit_cost"].to_numpy(float), price_ranges=np.asarray(price_ranges, float),
+        train_products=np.flatnonzero(~cold), cold_start_products=np.flatnonzero(cold), weekday=weekday,
+        season=season, holiday=holiday, competitor_prices=competitor,
+        product_embeddings=np.zeros((products.size, 0)) if embeddings is None else embeddings, source=demand_source,
+    )
+
+
+def _load_fitted(run: Path, world) -> tuple[LinearPriceDemand, np.ndarray | None]:
+    from pricegym.encoders.demand_tables import DemandTables
+
+    tables = DemandTables.load(run)
+    expected_products = tuple(world.products["product_id"])
+    expected_rows = tuple(world.customers["customer_id"]) if world.response == "purchase_probability" \
+        else ("registered", "guest")
+    if tables.product_ids != expected_products or tables.customer_ids != expected_rows:
+        raise DataError(run, f"was fitted on another world than this {world.name} world (its products or "
+                             "customers differ); fit-demand on this world, or configure the world the run used")
+    embeddings = None
+    if (run / EMBEDDINGS_FILE).is_file():
+        embeddings = np.load(run / EMBEDDINGS_FILE)["product_vectors"].astype(float)
+    return tables, embeddings
+
+
+def _customer_weights(world) -> np.ndarray:
+    if world.response == "purchase_probability":
+        activity = world.customers["activity"].to_numpy(float)
+        return activity / activity.sum()
+    orders = world.panel.groupby("customer_type")["orders"].sum()
+    weights = np.array([orders.get("registered", 0.0), orders.get("guest", 0.0)], dtype=float)
+    return weights / weights.sum()
+
+
+def _logged_price_ranges(world) -> np.ndarray:
+    prices = world.transactions.groupby("product_id")["price"].agg(["min", "max"])
+    return prices.reindex(world.products["product_id"]).to_numpy(float)
+
+
+def _calendar(world) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    calendar = getattr(world, "calendar", None)
+    if calendar is None:
+        first, last = world.transactions["timestamp"].min(), world.transactions["timestamp"].max()
+        calendar = build_calendar(f"{first:%Y-%m-%d}", (last - first).days + 1)
+    competitor = getattr(world, "competitor_prices", None)
+    if competitor is None:
+        competitor = np.full((len(calendar.dates), len(world.products)), np.nan)
+    return calendar.weekday, calendar.season, calendar.holiday, competitor

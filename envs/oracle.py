@@ -1,0 +1,200 @@
+"""The best possible score of a Markdown-v0 season, and exact values of simple policies.
+
+In a period, each arriving customer buys a product with probability ``q_t(p)`` (the population's
+mean purchase probability in that day's market), independently, so the number of would-be buyers
+is Poisson with mean ``m_t(p) = arrival_rate * q_t(p)`` (thinning of the Poisson arrivals). With
+reference prices fixed at the list price, products share no constraint and their demands do not
+interact, so the optimum is a dynamic program per product over (inventory left, periods left):
+
+    V_T(x) = salvage * x
+    V_t(x) = max_p  E[ u(p) min(S, x) - h (x - min(S, x)) + V_{t+1}(x - min(S, x)) ],  S ~ Poisson(m_t(p))
+
+with ``u(p)`` the revenue (or margin) per unit and ``h`` the holding cost. This is **optimal**
+over the price grid. When reference prices move, the state would need them too; we then report
+the **fluid upper bound** instead: the deterministic relaxation ``max sum_t u(p_t) m_t(p_t)`` subject
+to ``sum_t m_t(p_t) <= inventory``, solved through its Lagrangian dual, with every customer's
+reference price set to its most favourable reachable value (the highest price ever allowed), so
+no policy can beat it. It is reported as ``upper_bound``, never as optimal.
+
+The same recursion evaluates any policy of (period, inventory) exactly: the best fixed price, the
+myopic "predict demand, pick the best price" rule, the list price, and uniformly random prices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import expit
+from scipy.stats import poisson
+
+from pricegym.envs.customer_stream import appeal_over_season
+from pricegym.envs.market import PricingMarket
+
+PriceChoice = Callable[[int, np.ndarray], np.ndarray | None]
+"""(period, Q[g, x]) -> the grid index chosen at every inventory level x, or None for uniformly random."""
+
+
+@dataclass(frozen=True)
+class ProductSeason:
+    """One product's season on a price grid.
+
+    Attributes:
+        price_grid: ``[G]`` the prices a policy may choose (ladder rungs, or a fine grid).
+        buyers: ``[T, G]`` mean would-be buyers per period at each grid price.
+        unit_value: ``[G]`` reward per unit sold (price, or price - unit cost).
+        inventory: starting units.
+        holding_cost: per unit left at a period's end.
+        salvage: per unit left at the season's end.
+    """
+
+    price_grid: np.ndarray
+    buyers: np.ndarray
+    unit_value: np.ndarray
+    inventory: int
+    holding_cost: float
+    salvage: float
+
+
+@dataclass(frozen=True)
+class OracleResult:
+    """The best possible expected return of a season, or an upper bound on it."""
+
+    kind: str  # "optimal" or "upper_bound"
+    method: str
+    value: float
+    policy: list[np.ndarray] | None  # per product, [T, inventory + 1] grid index of the optimal price
+
+
+def season_problems(env, grid_size: int = 101, favourable_reference: bool = False) -> list[ProductSeason]:
+    """The current episode's problem per product (call after ``env.reset``).
+
+    The grid is the ladder for ladder actions, else ``grid_size`` evenly spaced prices of the range.
+    """
+    config, actions = env.config, env.price_actions
+    if config.action_space == "ladder":
+        grid = actions.ladder()
+    else:
+        grid = actions.low[:, None] + np.linspace(0.0, 1.0, grid_size)[None, :] * (actions.high - actions.low)[:, None]
+    reference = np.maximum(env.list_prices, actions.high) if favourable_reference else env.list_prices
+    problems = []
+    for k, product in enumerate(env.products):
+        buyers = mean_buyers(env.market, int(product), grid[k], config.season_start_day, config.horizon,
+                             config.arrival_rate, reference[k], config.appeal_decay, config.shopper_mix_shift)
+        unit_value = grid[k] - env.unit_costs[k] if config.reward == "margin" else grid[k].copy()
+        problems.append(ProductSeason(grid[k], buyers, unit_value, int(env.initial_inventory[k]),
+                                      config.holding_cost, config.salvage_share * float(env.unit_costs[k])))
+    return problems
+
+
+def mean_buyers(market: PricingMarket, product: int, prices: np.ndarray, first_day: int, horizon: int,
+                arrival_rate: float, reference_price: float, appeal_decay: float,
+                shopper_mix_shift: float) -> np.ndarray:
+    """``[T, G]`` arrival rate x the population's mean purchase probability at each price and day."""
+    days = (first_day + np.arange(horizon))[:, None]
+    customers = np.arange(market.customer_weights.size)[None, :]
+    intercept, slope = market.demand.intercept_and_slope(customers, np.asarray(product), market.context(days, product))
+    intercept = intercept + appeal_over_season(horizon, appeal_decay)[:, None]
+    list_price = market.list_prices[product]
+    effect = market.reference_effect
+    gap = (reference_price - prices) / list_price
+    reference_term = effect.gain * np.maximum(gap, 0.0) - effect.loss * np.maximum(-gap, 0.0)
+    index = (intercept[:, :, None] - np.broadcast_to(slope, intercept.shape)[:, :, None]
+             * (prices / list_price - 1.0)[None, None, :] + reference_term[None, None, :])
+    return arrival_rate * np.einsum("tcg,tc->tg", expit(index), market.shopper_weights(horizon, shopper_mix_shift))
+
+
+def action_values(problem: ProductSeason, period: int, next_value: np.ndarray) -> np.ndarray:
+    """``Q[g, x]``: expected reward this period plus value later, for every grid price and stock x."""
+    inventory = problem.inventory
+    pmf = poisson.pmf(np.arange(inventory)[None, :], problem.buyers[period][:, None])  # [G, k < inventory]
+    values = np.zeros((pmf.shape[0], inventory + 1))
+    values[:, 0] = next_value[0]
+    for stock in range(1, inventory + 1):
+        probability = pmf[:, :stock]  # sell k < stock units
+        sold = np.arange(stock)
+        sells_out = 1.0 - probability.sum(axis=1)
+        expected_sold = probability @ sold + sells_out * stock
+        continuation = probability @ next_value[stock - sold] + sells_out * next_value[0]
+        holding = problem.holding_cost * (stock - expected_sold)
+        values[:, stock] = problem.unit_value * expected_sold - holding + continuation
+    return values
+
+
+def evaluate(problem: ProductSeason, choose: PriceChoice | None = None) -> tuple[float, np.ndarray]:
+    """Expected return of a policy from full stock, and its choices ``[T, inventory + 1]``.
+
+    ``choose=None`` maximises (the dynamic program); a choice of ``None`` means uniformly random prices.
+    """
+    horizon, stock_levels = problem.buyers.shape[0], np.arange(problem.inventory + 1)
+    value = problem.salvage * stock_levels
+    choices = np.zeros((horizon, problem.inventory + 1), dtype=np.int64)
+    for period in reversed(range(horizon)):
+        q = action_values(problem, period, value)
+        chosen = np.argmax(q, axis=0) if choose is None else choose(period, q)
+        if chosen is None:
+            value = q.mean(axis=0)
+        else:
+            choices[period], value = chosen, q[chosen, stock_levels]
+    return float(value[problem.inventory]), choices
+
+
+def solve_dynamic_program(problems: list[ProductSeason]) -> OracleResult:
+    """The optimal expected return and policy (one dynamic program per product, summed)."""
+    solutions = [evaluate(problem) for problem in problems]
+    return OracleResult("optimal", "dynamic program over (inventory, periods left), one per product",
+                        sum(value for value, _ in solutions), [policy for _, policy in solutions])
+
+
+def fixed_price_values(problem: ProductSeason) -> np.ndarray:
+    """``[G]`` exact expected return of each constant grid price."""
+    return np.array([evaluate(problem, lambda _t, q, g=g: np.full(q.shape[1], g))[0]
+                     for g in range(problem.price_grid.size)])
+
+
+def myopic_choice(problem: ProductSeason) -> PriceChoice:
+    """The myopic rule: each period, the price with the best expected reward *this* period, given stock."""
+    no_future = np.zeros(problem.inventory + 1)
+    return lambda period, _q: np.argmax(action_values(problem, period, no_future), axis=0)
+
+
+def fluid_upper_bound(problems: list[ProductSeason]) -> OracleResult:
+    """The deterministic (fluid) relaxation's value, by its Lagrangian dual, per product, summed."""
+    total = 0.0
+    for problem in problems:
+        margin_over_salvage = problem.unit_value - problem.salvage
+
+        def dual(multiplier: float, problem=problem, margin=margin_over_salvage) -> float:
+            per_period = ((margin - multiplier)[None, :] * problem.buyers).max(axis=1)
+            return float(multiplier * problem.inventory + np.maximum(per_period, 0.0).sum())
+
+        best = minimize_scalar(dual, bounds=(0.0, float(np.max(margin_over_salvage)) + 1.0), method="bounded",
+                               options={"xatol": 1e-9})
+        total += min(best.fun, dual(0.0)) + problem.salvage * problem.inventory
+    return OracleResult("upper_bound", "fluid relaxation (Lagrangian dual) with the most favourable reference "
+                        "prices", float(total), None)
+
+
+def markdown_oracle(env, grid_size: int = 101) -> OracleResult:
+    """The oracle of the current episode: the exact DP with fixed reference prices, else the fluid bound."""
+    if env.config.reference_dynamics:
+        return fluid_upper_bound(season_problems(env, grid_size, favourable_reference=True))
+    return solve_dynamic_program(season_problems(env, grid_size))
+
+
+def baseline_values(env, grid_size: int = 101) -> dict[str, float]:
+    """Exact expected returns of the oracle and the simple policies for the current episode
+    (fixed reference prices only)."""
+    problems = season_problems(env, grid_size)
+    list_rung = [int(np.argmin(np.abs(p.price_grid - price))) for p, price in zip(problems, env.list_prices,
+                                                                                 strict=True)]
+    return {
+        "oracle": solve_dynamic_program(problems).value,
+        "best fixed price": sum(fixed_price_values(problem).max() for problem in problems),
+        "myopic": sum(evaluate(problem, myopic_choice(problem))[0] for problem in problems),
+        "list price": sum(evaluate(problem, lambda _t, q, g=g: np.full(q.shape[1], g))[0]
+                          for problem, g in zip(problems, list_rung, strict=True)),
+        "random": sum(evaluate(problem, lambda _t, _q: None)[0] for problem in problems),
+    }

@@ -1,0 +1,39 @@
+"""A small synthetic world for environment tests, and a fitted-tables run folder derived from its truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pricegym.encoders.demand_tables import ContextWeights, DemandTables
+from pricegym.worlds.demand import MarketContext
+from pricegym.worlds.registry import WorldConfig, load_world
+from pricegym.worlds.synthetic import SyntheticWorldConfig
+
+SMALL_WORLD = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=30, n_customers=200, n_exposures=12_000))
+
+
+@pytest.fixture(scope="session")
+def small_world_config() -> WorldConfig:
+    return SMALL_WORLD
+
+
+@pytest.fixture(scope="session")
+def tables_run(tmp_path_factory) -> object:
+    """A run folder holding demand tables equal to the small world's truth in a neutral market
+    (what fit-demand writes, without the minutes of fine-tuning), with embeddings."""
+    world = load_world(SMALL_WORLD)
+    customers, products = world.all_pairs()
+    intercept, slope = world.ground_truth.intercept_and_slope(customers, products, MarketContext.neutral())
+    prices = world.transactions.groupby("product_id")["price"].agg(["min", "max"])
+    tables = DemandTables(
+        intercept=intercept, slope=np.broadcast_to(slope, intercept.shape), list_prices=world.ground_truth.list_prices,
+        context_weights=ContextWeights.zero(), reference_effect=world.config.reference_effect,
+        response="purchase_probability",
+        price_ranges=0.5 + 0.5 * prices.reindex(world.products["product_id"]).to_numpy(),  # a narrower band
+        customer_ids=tuple(world.customers["customer_id"]), product_ids=tuple(world.products["product_id"]),
+    )
+    folder = tables.save(tmp_path_factory.mktemp("fitted-run"))
+    rng = np.random.default_rng(0)
+    np.savez(folder / "embeddings.npz", product_vectors=rng.normal(size=(len(world.products), 12)))
+    return folder

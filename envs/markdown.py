@@ -88,6 +88,9 @@ class MarkdownEnv(gym.Env):
                                                                     self.config.shopper_mix_shift))
         self.seasons: SeasonBatch | None = None
         self.season = 0
+        self._inventory_offset = self.slices["inventory_left"].start
+        self._price_offset, self._sales_offset = self.slices["price_position"].start, self.slices["recent_sales"].start
+        self._sales_scale = 1.0 / self.config.arrival_rate
         self.history: list[dict[str, np.ndarray]] = []
 
     # -- episode -------------------------------------------------------------------------------
@@ -96,19 +99,24 @@ class MarkdownEnv(gym.Env):
         super().reset(seed=seed)
         config, market = self.config, self.market
         self._next_season(seed is not None, options)
-        self.products = self.seasons.products[self.season]
-        self.list_prices = market.list_prices[self.products]
-        self.unit_costs = market.unit_costs[self.products]
-        self.price_actions.set_ranges(*self._price_range())
+        season, batch = self.season, self._batch
+        self.products = self.seasons.products[season]
+        self.list_prices, self.unit_costs = market.list_prices[self.products], market.unit_costs[self.products]
+        self.price_actions.set_ranges(batch["low"][season], batch["high"][season])
+        self.initial_inventory = batch["inventory"][season]
         self.period = 0
-        self.initial_inventory = self._initial_inventory()
         self.inventory_left = self.initial_inventory.tolist()
-        self.prices = self.list_prices.clip(self.price_actions.low, self.price_actions.high).tolist()
+        self.prices = batch["start_prices"][season].tolist()
         self.reference_prices = self.list_prices.copy()
         self.units_sold = [0] * config.n_products
-        self._season_features()
+        self._period_rows = batch["rows"][season]
+        self._period_start = self.seasons.offsets(season)
+        self._inventory_scale = batch["inventory_scale"][season].tolist()
+        self._price_scale = batch["price_scale"][season].tolist()
+        self._low_list = self.price_actions._low_list
+        self._unit_cost_list = self.unit_costs.tolist()
         self.history = []
-        return self._observe(), {"products": self.products.copy(), "customers_hash": self._customers_hash()}
+        return self._observe(), {"products": self.products.copy(), "customers_hash": batch["hashes"][season]}
 
     def step(self, action):
         config = self.config
@@ -169,45 +177,49 @@ class MarkdownEnv(gym.Env):
             observation[sales + product] = min(self.units_sold[product] * self._sales_scale, 10.0)
         return observation
 
-    def _season_features(self) -> None:
-        """Observation parts that are fixed for the season, one row per period, computed once at reset."""
+    def _batch_features(self, products: np.ndarray) -> dict[str, object]:
+        """Everything fixed for each season of a batch (``products`` is ``[B, K]``), computed together:
+        price ranges, starting stock and prices, observation rows per period, customer fingerprints."""
         market, parts, config = self.market, self.slices, self.config
+        list_prices = market.list_prices[products]
+        low, high = self._price_range(products)
+        inventory = self._initial_inventory(products)
         days = (config.season_start_day + np.arange(config.horizon + 1)) % market.n_days
-        rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
-        rows[:, parts["embeddings"]] = self.embeddings[self.products].reshape(-1)
-        rows[:, parts["list_price"]] = np.minimum(self.list_prices / self.catalogue_median_price, 10.0)
-        rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
-        rows[:, parts["market"]] = market.market_feature_table[days]
-        rows[:, parts["competitor_gap"]] = market.competitor_gap_table[days[:, None], self.products[None, :]]
-        self._period_rows = rows
-        self._period_start = self.seasons.offsets(self.season)
-        self._inventory_offset = parts["inventory_left"].start
-        self._price_offset, self._sales_offset = parts["price_position"].start, parts["recent_sales"].start
-        self._inventory_scale = (1.0 / self.initial_inventory).tolist()
-        self._price_scale = (1.0 / np.maximum(self.price_actions.high - self.price_actions.low, 1e-12)).tolist()
-        self._low_list = self.price_actions.low.tolist()
-        self._sales_scale = 1.0 / config.arrival_rate
-        self._unit_cost_list = self.unit_costs.tolist()
+        rows = np.zeros((products.shape[0], config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
+        rows[:, :, parts["embeddings"]] = self.embeddings[products].reshape(products.shape[0], 1, -1)
+        rows[:, :, parts["list_price"]] = np.minimum(list_prices / self.catalogue_median_price, 10.0)[:, None, :]
+        rows[:, :, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
+        rows[:, :, parts["market"]] = market.market_feature_table[days]
+        rows[:, :, parts["competitor_gap"]] = np.moveaxis(market.competitor_gap_table[days[:, None, None],
+                                                                                      products[None, :, :]], 0, 1)
+        offsets = self.seasons.period_start[::config.horizon]
+        seasons = self.seasons
+        hashes = [hash((seasons.customers[start:end].tobytes(), seasons.threshold[start:end].round(9).tobytes()))
+                  for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
+        return {"low": low, "high": high, "inventory": inventory, "rows": rows, "hashes": hashes,
+                "start_prices": np.clip(list_prices, low, high), "inventory_scale": 1.0 / inventory,
+                "price_scale": 1.0 / np.maximum(high - low, 1e-12)}
 
-    def _price_range(self) -> tuple[np.ndarray, np.ndarray]:
+    def _price_range(self, products: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each product's lowest and highest allowed price (see ``MarkdownConfig.price_range``)."""
-        low, high = self.market.price_ranges[self.products].T
+        low, high = self.market.price_ranges[products, 0], self.market.price_ranges[products, 1]
         if self.config.price_range is not None:
-            wanted_low, wanted_high = np.multiply.outer(self.config.price_range, self.list_prices)
+            wanted_low, wanted_high = np.multiply.outer(self.config.price_range, self.market.list_prices[products])
             if self.market.source == "fitted":
                 wanted_low, wanted_high = np.maximum(wanted_low, low), np.minimum(wanted_high, high)
             low, high = wanted_low, wanted_high
         if np.any(high <= low):
             raise ValueError(f"Markdown-v0: price_range {self.config.price_range} leaves no price inside the range "
-                             f"the fitted demand model saw for products {self.products.tolist()}; widen it")
+                             f"the fitted demand model saw for some of products {np.unique(products).tolist()}; "
+                             "widen it")
         return low, high
 
-    def _initial_inventory(self) -> np.ndarray:
+    def _initial_inventory(self, products: np.ndarray) -> np.ndarray:
         """Units per product: fixed, or the stock-cover share of the forecast season demand at list price."""
         config = self.config
         if config.initial_inventory is not None:
-            return np.full(config.n_products, config.initial_inventory, dtype=np.int64)
-        forecast = config.arrival_rate * config.horizon * self.market.list_price_conversion[self.products]
+            return np.full(products.shape, config.initial_inventory, dtype=np.int64)
+        forecast = config.arrival_rate * config.horizon * self.market.list_price_conversion[products]
         return np.maximum(1, np.rint(config.stock_cover * forecast)).astype(np.int64)
 
     def _product_pool(self) -> np.ndarray:
@@ -235,11 +247,8 @@ class MarkdownEnv(gym.Env):
         self.seasons: SeasonBatch = draw_seasons(self.market, products, config.season_start_day, config.horizon,
                                                  config.arrival_rate, config.appeal_decay, self._shopper_cdf,
                                                  self.np_random)
+        self._batch = self._batch_features(products)
         self.season = 0
-
-    def _customers_hash(self) -> int:
-        rows = slice(self._period_start[0], self._period_start[-1])
-        return hash((self.seasons.customers[rows].tobytes(), self.seasons.threshold[rows].round(9).tobytes()))
 
 
 def _with_overrides(config: MarkdownConfig, overrides: dict[str, Any]) -> MarkdownConfig:

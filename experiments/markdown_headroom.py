@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from pricegym.encoders.demand_tables import TABLES_FILE
 from pricegym.envs import MarkdownConfig, MarkdownEnv
 from pricegym.envs.oracle import baseline_values
 from pricegym.errors import PricegymError
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demand-run", type=Path, default=None,
                         help="also evaluate with the fitted demand of this fit-demand run (default synthetic world)")
     arguments = parser.parse_args(argv)
+    if arguments.demand_run is not None and not (arguments.demand_run / TABLES_FILE).is_file():
+        print(f"pricegym: error: {arguments.demand_run}: holds no demand tables; pass the folder of a "
+              "`pricegym fit-demand --world synthetic` run", file=sys.stderr)
+        return 1
     try:
         tables = [headroom_table(MarkdownConfig(), arguments.episodes, arguments.seed)]
         if arguments.demand_run is not None:

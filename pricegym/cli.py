@@ -11,15 +11,16 @@ import sys
 from collections.abc import Sequence
 
 from pricegym import __version__
+from pricegym.bench_commands import add_bench_speed_command
 from pricegym.demand_commands import add_fit_demand_command
 from pricegym.errors import PricegymError
+from pricegym.pricer_commands import add_fit_pricer_command
 from pricegym.world_commands import add_world_command
 
 RESERVED_COMMANDS: dict[str, str] = {
     "train": "train an RL pricing agent in an environment",
     "benchmark": "benchmark pricing policies against baselines and the oracle",
     "plot": "plot revenue curves of benchmarked runs",
-    "bench-speed": "measure embedding, demand and environment speeds",
     "run": "run the main job end to end",
     "sweep": "run an experiment over several seeds or settings",
 }
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_world_command(commands)
     add_fit_demand_command(commands)
+    add_fit_pricer_command(commands)
+    add_bench_speed_command(commands)
     for name, purpose in RESERVED_COMMANDS.items():
         reserved = commands.add_parser(name, help=f"(not yet available) {purpose}", description=purpose)
         reserved.set_defaults(handler=_not_yet_available(name))

@@ -1,0 +1,154 @@
+"""``pricegym bench-speed``: every speed figure of the project, from one command (a benchmark, not a test).
+
+A *figure* is one measured number, reported as one JSON object::
+
+    {"name": "embed_per_s_cached", "value": 51234.5, "unit": "texts/s", "device": "cpu", ...}
+
+(extra keys say what was measured: sizes, model, repeats...). Figures are functions registered
+by name with :func:`register_figure`; each receives the run's :class:`BenchContext`, which builds
+what several figures share (the synthetic world, the decision rows...) once, on first use
+(:meth:`BenchContext.once`). Later stages add figures in a module of their own whose name ends in
+``_figures`` (found in ``pricegym.experiments`` and imported after :data:`CORE_FIGURE_MODULES`), e.g.
+``experiments/env_speed_figures.py``::
+
+    @register_figure("env_steps_per_s/Markdown-v0")
+    def markdown_steps(context: BenchContext) -> dict: ...
+
+``--only NAME`` selects a figure by its name, or every figure under a prefix (``env_steps_per_s``
+selects ``env_steps_per_s/...``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pricegym.encoders.text_encoder import resolve_device
+from pricegym.errors import ConfigError
+
+Figure = dict[str, Any]
+FigureFunction = Callable[["BenchContext"], Figure]
+
+FIGURES: dict[str, FigureFunction] = {}
+"""Every registered figure, by name, in registration order (the order they are measured in)."""
+
+CORE_FIGURE_MODULES: tuple[str, ...] = ("pricegym.experiments.speed_figures",)
+"""Figure modules measured first: the language-model and demand figures."""
+
+FIGURE_MODULE_SUFFIX = "_figures"
+
+REQUIRED_KEYS: tuple[str, ...] = ("name", "value", "unit", "device")
+
+
+def register_figure(name: str) -> Callable[[FigureFunction], FigureFunction]:
+    """Register ``function`` as the figure ``name`` (a decorator); names are unique."""
+
+    def register(function: FigureFunction) -> FigureFunction:
+        if name in FIGURES and FIGURES[name] is not function:
+            raise ValueError(f"bench-speed: a figure named {name!r} is already registered")
+        FIGURES[name] = function
+        return function
+
+    return register
+
+
+def figure_modules() -> list[str]:
+    """:data:`CORE_FIGURE_MODULES`, then every other ``pricegym.experiments.*_figures`` module, by name."""
+    import pricegym.experiments as experiments
+
+    found = sorted(f"{experiments.__name__}.{module.name}" for module in pkgutil.iter_modules(experiments.__path__)
+                   if module.name.endswith(FIGURE_MODULE_SUFFIX))
+    return [*CORE_FIGURE_MODULES, *(name for name in found if name not in CORE_FIGURE_MODULES)]
+
+
+def load_figures() -> dict[str, FigureFunction]:
+    """Import the figure modules (registering their figures) and return the registry."""
+    for module in figure_modules():
+        importlib.import_module(module)
+    return FIGURES
+
+
+@dataclass(frozen=True)
+class BenchSpeedConfig:
+    """What to measure, where, and how long.
+
+    Attributes:
+        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` for the language-model figures (numpy
+            figures run on the CPU whatever this says, and report ``"device": "cpu"``).
+        quick: a short run (seconds): fewer texts, rows and repeats, and a tiny random BERT for
+            the fine-tuning figure; the figures are then only a smoke check.
+        only: figure names or name prefixes to measure (empty: all).
+        demand_run: a ``pricegym fit-demand`` run folder on the default synthetic world whose
+            tables the demand figure times (None: tables derived from the ground truth).
+        cache_dir: where the embedding figures make (and remove) a scratch cache.
+        seed: the random rows.
+    """
+
+    device: str = "auto"
+    quick: bool = False
+    only: tuple[str, ...] = ()
+    demand_run: Path | None = None
+    cache_dir: Path = Path(".cache/embeddings")
+    seed: int = 0
+
+
+class BenchContext:
+    """What a run's figures share: the config, the torch device, and parts built once per run.
+
+    :meth:`once` builds a part on first use and returns the same object afterwards, so that e.g.
+    the two embedding figures come from one measurement and the two demand figures time the same rows.
+    """
+
+    def __init__(self, config: BenchSpeedConfig, device: torch.device) -> None:
+        self.config = config
+        self.device = device
+        self._parts: dict[str, Any] = {}
+
+    @property
+    def quick(self) -> bool:
+        return self.config.quick
+
+    def once(self, key: str, build: Callable[[], Any]) -> Any:
+        """``build()`` the first time ``key`` is asked for; the stored result afterwards."""
+        if key not in self._parts:
+            self._parts[key] = build()
+        return self._parts[key]
+
+
+def select_figures(only: tuple[str, ...]) -> list[str]:
+    """The registered names that ``only`` selects (all when empty), in registration order.
+
+    Raises:
+        ConfigError: for a name that selects nothing.
+    """
+    names = list(load_figures())
+    if not only:
+        return names
+    chosen = []
+    for wanted in only:
+        matches = [name for name in names if name == wanted or name.startswith(f"{wanted}/")]
+        if not matches:
+            raise ConfigError(f"bench-speed: no figure named {wanted!r}; choose among {', '.join(names)} "
+                              "(or a prefix before '/')")
+        chosen += [name for name in matches if name not in chosen]
+    return [name for name in names if name in chosen]
+
+
+def run_bench_speed(config: BenchSpeedConfig) -> Iterator[Figure]:
+    """Measure the selected figures one by one, yielding each as soon as it is measured."""
+    device = resolve_device(config.device)
+    names = select_figures(config.only)
+    context = BenchContext(config, device)
+    for name in names:
+        figure = FIGURES[name](context)
+        missing = [key for key in REQUIRED_KEYS if key not in figure]
+        if missing or figure["name"] != name:
+            raise ValueError(f"bench-speed: figure function for {name!r} returned {sorted(figure)} named "
+                             f"{figure.get('name')!r}; expected keys {REQUIRED_KEYS} and its own name")
+        yield figure

@@ -1,0 +1,44 @@
+"""``pricegym bench-speed``: print every speed figure as one JSON object per line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_bench_speed_command(commands: argparse._SubParsersAction) -> None:
+    """Register ``bench-speed``."""
+    parser = commands.add_parser(
+        "bench-speed", help="measure embedding, fine-tuning, demand and environment speeds",
+        description="Measure the project's speed figures and print one JSON object per line: "
+                    '{"name": ..., "value": ..., "unit": ..., "device": ..., ...}. A benchmark, not a test: '
+                    "the machine's load changes the numbers (note it beside them).")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N for the language-model figures")
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run (seconds): fewer texts and repeats, a tiny random BERT for fine-tuning")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="measure only this figure (or every figure under this prefix); repeatable")
+    parser.add_argument("--demand-run", type=Path, default=None, metavar="DIR",
+                        help="a fit-demand run folder on the default synthetic world whose tables to time "
+                             "(default: tables derived from the ground truth)")
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/embeddings"),
+                        help="where the embedding figures make (and remove) a scratch cache")
+    parser.add_argument("--list", action="store_true", help="list the figure names and exit")
+    parser.set_defaults(handler=bench_speed_command)
+
+
+def bench_speed_command(arguments: argparse.Namespace) -> int:
+    """Print the selected figures as JSON lines, each as soon as it is measured."""
+    from pricegym.experiments.bench_speed import BenchSpeedConfig, load_figures, run_bench_speed
+
+    if arguments.list:
+        print("\n".join(load_figures()))
+        return 0
+    config = BenchSpeedConfig(device=arguments.device, quick=arguments.quick, only=tuple(arguments.only),
+                              demand_run=arguments.demand_run, cache_dir=arguments.cache_dir)
+    for figure in run_bench_speed(config):
+        print(json.dumps(figure), flush=True)
+    print("pricegym: bench-speed done", file=sys.stderr)
+    return 0

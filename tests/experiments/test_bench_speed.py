@@ -1,0 +1,68 @@
+"""``pricegym bench-speed``: JSON lines with the figures' names, a registry later stages extend, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pricegym.cli import main
+from pricegym.encoders.demand_tables import ContextWeights, DemandTables
+from pricegym.errors import ConfigError
+from pricegym.experiments.bench_speed import FIGURES, register_figure, select_figures
+from pricegym.experiments.decision_speed import decision_rows, truth_tables
+from pricegym.worlds.demand import ReferencePriceEffect
+
+FIGURE_NAMES = ["embed_per_s_uncached", "embed_per_s_cached", "finetune_samples_per_s", "demand_decisions_per_s",
+                "demand_floor_decisions_per_s"]
+
+
+def test_quick_output_is_json_lines_with_the_figures_names(tmp_path, capsys):
+    only = [argument for name in FIGURE_NAMES for argument in ("--only", name)]
+    assert main(["bench-speed", "--quick", "--device", "cpu", "--cache-dir", str(tmp_path), *only]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    figures = [json.loads(line) for line in lines]
+    assert [figure["name"] for figure in figures] == FIGURE_NAMES
+    for figure in figures:
+        assert {"name", "value", "unit", "device"} <= set(figure)
+        assert isinstance(figure["value"], int | float) and figure["value"] > 0 and figure["device"] == "cpu"
+    assert list(tmp_path.iterdir()) == []  # the embedding figures' scratch cache is removed
+
+
+def test_only_selects_names_and_prefixes_and_refuses_unknown_ones(capsys):
+    assert select_figures(())[:len(FIGURE_NAMES)] == FIGURE_NAMES  # this stage's figures come first
+    assert select_figures(("demand_floor_decisions_per_s",)) == ["demand_floor_decisions_per_s"]
+    register_figure("env_steps_per_s/Test-v0")(lambda context: {})
+    try:
+        selected = select_figures(("env_steps_per_s",))
+        assert "env_steps_per_s/Test-v0" in selected and all(n.startswith("env_steps_per_s/") for n in selected)
+        with pytest.raises(ValueError, match="already registered"):
+            register_figure("env_steps_per_s/Test-v0")(lambda context: {})
+    finally:
+        del FIGURES["env_steps_per_s/Test-v0"]
+    with pytest.raises(ConfigError, match="no figure named 'embed_per_s'"):
+        select_figures(("embed_per_s",))
+    assert main(["bench-speed", "--quick", "--only", "nothing"]) == 1
+    assert "no figure named 'nothing'" in capsys.readouterr().err
+
+
+def test_an_unknown_device_is_one_clear_error(capsys):
+    assert main(["bench-speed", "--quick", "--device", "tpu"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("pricegym: error:") and "device must be one of" in error and "'tpu'" in error
+
+
+def test_a_demand_run_of_another_shape_is_refused(tmp_path, capsys):
+    tables = DemandTables(np.zeros((3, 4)), np.ones((3, 4)), np.ones(4), ContextWeights.zero(), ReferencePriceEffect(),
+                          "purchase_probability")
+    tables.save(tmp_path)
+    code = main(["bench-speed", "--quick", "--only", "demand_decisions_per_s", "--demand-run", str(tmp_path)])
+    assert code == 1 and "default synthetic world has [800, 160]" in capsys.readouterr().err
+
+
+def test_truth_tables_give_the_truths_probabilities_in_a_neutral_market(tiny_world):
+    tables = truth_tables(tiny_world)
+    rows = decision_rows(tiny_world, 500, seed=1)
+    args = (rows.customers, rows.products, rows.prices, None, rows.reference_prices)
+    np.testing.assert_allclose(tables.demand(*args), tiny_world.ground_truth.demand(*args), rtol=1e-12)

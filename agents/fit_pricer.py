@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,10 +40,10 @@ from pricegym.agents.pricing_rows import PricingRows, TextGroups, pricing_rows
 from pricegym.agents.pricing_table import TabulatedPricingPolicy
 from pricegym.agents.pricing_texts import ContextBuckets
 from pricegym.encoders.embedding_cache import CachedTextEncoder
-from pricegym.encoders.fit_demand import _jsonable, _package_versions, data_hash
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig, resolve_device
 from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
 from pricegym.errors import ConfigError, DataError
+from pricegym.run_records import data_hash, jsonable, write_run_record
 from pricegym.worlds import World
 from pricegym.worlds.registry import WorldConfig, load_world
 
@@ -217,7 +216,7 @@ def _model_card(config: FitPricerConfig, world: World, rows: PricingRows, metric
         "context_buckets": rows.buckets.scheme,
         "table_shape": [len(rows.table_row_ids), len(rows.product_ids), rows.buckets.count],
         "rows": {split: int((rows.split == split).sum()) for split in np.unique(rows.split)},
-        "config": _jsonable(asdict(config)),
+        "config": jsonable(asdict(config)),
         "metrics": metrics.to_dict(orient="records"),
         "training": {**asdict(history), "samples_per_s": history.samples_per_s},
         "seconds": round(seconds, 1),
@@ -232,8 +231,7 @@ def _save(folder: Path, model: nn.Module, tokenizer: Any, policy: TabulatedPrici
         tokenizer.save_pretrained(folder / MODEL_DIR)
     policy.save(folder)
     (folder / CARD_FILE).write_text(json.dumps(card, indent=1, default=str))
-    run = {"argv": argv if argv is not None else sys.argv, "seed": config.seed, "versions": _package_versions()}
-    (folder / "run.json").write_text(json.dumps(run, indent=1))
+    write_run_record(folder, argv, config.seed)
 
 
 def load_pricer(directory: str | Path, world: World | None = None) -> FittedPricer:

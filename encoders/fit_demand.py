@@ -21,13 +21,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import sys
 import time
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +43,7 @@ from pricegym.encoders.embedding_cache import EmbeddingCache
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig
 from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
 from pricegym.errors import ConfigError
+from pricegym.run_records import data_hash, jsonable, write_run_record
 from pricegym.worlds import World
 from pricegym.worlds.demand import ReferencePriceEffect
 from pricegym.worlds.registry import WorldConfig, load_world
@@ -53,7 +51,6 @@ from pricegym.worlds.registry import WorldConfig, load_world
 FINE_TUNED = "BERT fine-tuned (monotone head)"
 EMBEDDINGS_FILE = "embeddings.npz"
 """Fine-tuned embeddings saved beside the tables, so agents observe the same LM embeddings."""
-VERSIONED_PACKAGES = ("pricegym", "torch", "transformers", "numpy", "pandas", "gymnasium", "stable-baselines3")
 
 
 @dataclass(frozen=True)
@@ -197,12 +194,6 @@ def _fit_baselines(config: FitDemandConfig, world: World, rows: WorldRows,
     return {frozen_model.name: frozen_model.predict, product_model.name: product_model.predict}
 
 
-def data_hash(world: World) -> str:
-    """sha256 of the world's transactions (content, not file), to tie a model to its data."""
-    hashed = pd.util.hash_pandas_object(world.transactions, index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()
-
-
 def _model_card(config: FitDemandConfig, world: World, rows: WorldRows, metrics: pd.DataFrame,
                 truth_errors: pd.DataFrame | None) -> dict:
     digest = data_hash(world)
@@ -215,7 +206,7 @@ def _model_card(config: FitDemandConfig, world: World, rows: WorldRows, metrics:
         "response": world.response,
         "data_sha256": digest,
         "rows": {split: int((rows.split == split).sum()) for split in np.unique(rows.split)},
-        "config": _jsonable(asdict(config)),
+        "config": jsonable(asdict(config)),
         "metrics": metrics.to_dict(orient="records"),
         "truth_errors": None if truth_errors is None else truth_errors.to_dict(orient="records"),
     }
@@ -230,25 +221,4 @@ def _save(folder: Path, model: BertDemandModel, text_encoder: TextEncoder, table
     torch.save(head_state, folder / "head.pt")
     tables.save(folder)
     (folder / "model_card.json").write_text(json.dumps(card, indent=1, default=str))
-    run = {"argv": argv if argv is not None else sys.argv, "seed": config.seed, "versions": _package_versions()}
-    (folder / "run.json").write_text(json.dumps(run, indent=1))
-
-
-def _package_versions() -> dict[str, str]:
-    versions = {"python": sys.version.split()[0]}
-    for package in VERSIONED_PACKAGES:
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
+    write_run_record(folder, argv, config.seed)

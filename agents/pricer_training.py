@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from pricegym.agents.pricer_model import fold_standardisation, predict_log_ratios, regression_output, tokenize
+from pricegym.encoders.optimization import optimizer_and_schedule as shared_optimizer_and_schedule
 from pricegym.errors import ConfigError
 
 
@@ -146,21 +147,9 @@ def training_step(model: nn.Module, tokenizer: Any, texts: list[str], targets: n
 
 def optimizer_and_schedule(model: nn.Module, config: PricerTrainingConfig, total_steps: int):
     """AdamW with the encoder and the head at their own learning rates; linear warmup, then linear decay."""
-    encoder_parameters = list(model.base_model.parameters())
-    encoder_ids = {id(parameter) for parameter in encoder_parameters}
-    head_parameters = [parameter for parameter in model.parameters() if id(parameter) not in encoder_ids]
-    optimizer = torch.optim.AdamW([
-        {"params": encoder_parameters, "lr": config.encoder_learning_rate},
-        {"params": head_parameters, "lr": config.head_learning_rate},
-    ], weight_decay=config.weight_decay)
-    warmup = max(1, int(config.warmup_share * total_steps))
-
-    def learning_rate_factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
+    return shared_optimizer_and_schedule(model, model.base_model, config.encoder_learning_rate,
+                                         config.head_learning_rate, config.weight_decay, config.warmup_share,
+                                         total_steps)
 
 
 def weighted_rmse(predicted: np.ndarray, target: np.ndarray, weights: np.ndarray) -> float:

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from pricegym.encoders.demand_data import DemandData
 from pricegym.encoders.demand_model import BertDemandModel
+from pricegym.encoders.optimization import optimizer_and_schedule
 from pricegym.encoders.text_encoder import TextEncoder
 from pricegym.errors import ConfigError
 
@@ -163,18 +164,5 @@ def _training_step(model: BertDemandModel, text_encoder: TextEncoder, data: Dema
 
 
 def _optimizer_and_schedule(model: BertDemandModel, config: DemandTrainingConfig, total_steps: int):
-    encoder_parameters = list(model.encoder.parameters())
-    encoder_ids = {id(parameter) for parameter in encoder_parameters}
-    head_parameters = [parameter for parameter in model.parameters() if id(parameter) not in encoder_ids]
-    optimizer = torch.optim.AdamW([
-        {"params": encoder_parameters, "lr": config.encoder_learning_rate},
-        {"params": head_parameters, "lr": config.head_learning_rate},
-    ], weight_decay=config.weight_decay)
-    warmup = max(1, int(config.warmup_share * total_steps))
-
-    def learning_rate_factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
+    return optimizer_and_schedule(model, model.encoder, config.encoder_learning_rate, config.head_learning_rate,
+                                  config.weight_decay, config.warmup_share, total_steps)

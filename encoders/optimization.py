@@ -1,0 +1,28 @@
+"""The fine-tuning optimiser shared by the demand model and the pricing baseline."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def optimizer_and_schedule(model: nn.Module, encoder: nn.Module, encoder_learning_rate: float,
+                           head_learning_rate: float, weight_decay: float, warmup_share: float,
+                           total_steps: int) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW with ``encoder``'s parameters and the rest of ``model`` at their own learning rates;
+    linear warmup over ``warmup_share`` of the steps, then linear decay to zero."""
+    encoder_parameters = list(encoder.parameters())
+    encoder_ids = {id(parameter) for parameter in encoder_parameters}
+    head_parameters = [parameter for parameter in model.parameters() if id(parameter) not in encoder_ids]
+    optimizer = torch.optim.AdamW([
+        {"params": encoder_parameters, "lr": encoder_learning_rate},
+        {"params": head_parameters, "lr": head_learning_rate},
+    ], weight_decay=weight_decay)
+    warmup = max(1, int(warmup_share * total_steps))
+
+    def learning_rate_factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)

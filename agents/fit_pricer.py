@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,7 +42,7 @@ from pricegym.encoders.embedding_cache import CachedTextEncoder
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig, resolve_device
 from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
 from pricegym.errors import ConfigError, DataError
-from pricegym.run_records import data_hash, jsonable, write_run_record
+from pricegym.run_records import atomic_run_folder, data_hash, jsonable, write_run_record
 from pricegym.worlds import World
 from pricegym.worlds.registry import WorldConfig, load_world
 
@@ -133,9 +132,7 @@ def fit_pricer(config: FitPricerConfig, progress: bool = True, argv: list[str] |
     rng = np.random.default_rng(config.seed)
     train = _text_targets(rows, "train", config.training.max_train_texts, separator, rng)
     validation = _text_targets(rows, "validation", config.training.max_validation_texts, separator, rng)
-    partial = output_dir.with_name(f".{output_dir.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
+    with atomic_run_folder(output_dir) as partial:
         history = train_pricer(model, tokenizer, train, validation, config.training, config.encoder.max_length,
                                device, config.seed, progress)
         policy = tabulate(model, tokenizer, rows, separator, config.encoder, device, progress)
@@ -145,11 +142,6 @@ def fit_pricer(config: FitPricerConfig, progress: bool = True, argv: list[str] |
                               rows.rows_of("train"))
         card = _model_card(config, world, rows, metrics, history, time.perf_counter() - started)
         _save(partial, model, tokenizer, policy, card, config, argv)
-        if output_dir.exists():
-            shutil.rmtree(output_dir)
-        partial.replace(output_dir)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
     return PricerFitResult(policy, metrics, by_row, history, output_dir, card)
 
 

@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,7 +42,7 @@ from pricegym.encoders.embedding_cache import EmbeddingCache
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig
 from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
 from pricegym.errors import ConfigError
-from pricegym.run_records import data_hash, jsonable, write_run_record
+from pricegym.run_records import atomic_run_folder, data_hash, jsonable, write_run_record
 from pricegym.worlds import World
 from pricegym.worlds.demand import ReferencePriceEffect
 from pricegym.worlds.registry import WorldConfig, load_world
@@ -106,9 +105,7 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
     rows = world_rows(world)
     text_encoder = _load_text_encoder(config, rows)
     frozen = _frozen_embeddings(text_encoder, rows, config.cache_dir)
-    partial = output_dir.with_name(f".{output_dir.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
+    with atomic_run_folder(output_dir) as partial:
         model = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress)
         text_level, embeddings = _text_level_tables(model, text_encoder, rows, config)
         models = {FINE_TUNED: tables_predictor(text_level),
@@ -125,11 +122,6 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
         np.savez(partial / EMBEDDINGS_FILE, product_ids=np.array(rows.product_ids),
                  customer_ids=np.array(rows.customer_ids), product_vectors=embeddings[1],
                  customer_vectors=embeddings[0][rows.customer_rows])
-        if output_dir.exists():
-            shutil.rmtree(output_dir)
-        partial.replace(output_dir)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
     return DemandFitResult(tables, metrics, truth_errors, calibration, output_dir, card)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -45,3 +48,19 @@ def write_run_record(folder: Path, argv: list[str] | None, seed: int) -> None:
     """``run.json``: the command line, the seed and the package versions of a run."""
     record = {"argv": argv if argv is not None else sys.argv, "seed": seed, "versions": package_versions()}
     (folder / "run.json").write_text(json.dumps(record, indent=1))
+
+
+@contextmanager
+def atomic_run_folder(output_dir: Path) -> Iterator[Path]:
+    """Yield a scratch folder beside ``output_dir`` to write a run into; on success it replaces
+    ``output_dir``, on failure it is removed, so a run folder is complete or absent."""
+    output_dir = Path(output_dir)
+    partial = output_dir.with_name(f".{output_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        yield partial
+        if output_dir.exists():
+            shutil.rmtree(output_dir)
+        partial.replace(output_dir)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)

@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pricegym.envs.config_checks import (
+    ACTION_SPACES,
+    PRODUCT_POOLS,
+    REWARDS,
+    check_choice,
+    check_demand_source,
+    check_non_negative,
+    check_positive_int,
+    check_price_range,
+)
 from pricegym.errors import ConfigError
 from pricegym.worlds.registry import WorldConfig
 
-DEMAND_SOURCES = ("ground_truth", "fitted")
-ACTION_SPACES = ("box", "ladder")
-REWARDS = ("revenue", "margin")
-PRODUCT_POOLS = ("train", "cold_start")
+ENV_NAME = "Markdown-v0"
 
 
 @dataclass(frozen=True)
@@ -75,36 +82,21 @@ class MarkdownConfig:
     shopper_mix_shift: float = 3.0
 
     def __post_init__(self) -> None:
-        _choice("demand_source", self.demand_source, DEMAND_SOURCES)
-        _choice("action_space", self.action_space, ACTION_SPACES)
-        _choice("reward", self.reward, REWARDS)
-        _choice("product_pool", self.product_pool, PRODUCT_POOLS)
+        check_demand_source(ENV_NAME, self.demand_source, self.demand_run)
+        check_choice(ENV_NAME, "action_space", self.action_space, ACTION_SPACES)
+        check_choice(ENV_NAME, "reward", self.reward, REWARDS)
+        check_choice(ENV_NAME, "product_pool", self.product_pool, PRODUCT_POOLS)
         if self.initial_inventory is not None and (not isinstance(self.initial_inventory, int)
                                                    or self.initial_inventory <= 0):
-            raise ConfigError(f"Markdown-v0: initial_inventory must be a positive integer or None; "
+            raise ConfigError(f"{ENV_NAME}: initial_inventory must be a positive integer or None; "
                               f"got {self.initial_inventory!r}")
         if not self.stock_cover > 0:
-            raise ConfigError(f"Markdown-v0: stock_cover must be positive; got {self.stock_cover}")
-        for name in ("n_products", "horizon", "ladder_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise ConfigError(f"Markdown-v0: {name} must be a positive integer; got {value!r}")
+            raise ConfigError(f"{ENV_NAME}: stock_cover must be positive; got {self.stock_cover}")
+        check_positive_int(ENV_NAME, self, "n_products", "horizon", "ladder_size")
         if self.ladder_size < 2:
-            raise ConfigError(f"Markdown-v0: ladder_size must be at least 2; got {self.ladder_size}")
+            raise ConfigError(f"{ENV_NAME}: ladder_size must be at least 2; got {self.ladder_size}")
         if not self.arrival_rate > 0:
-            raise ConfigError(f"Markdown-v0: arrival_rate must be positive; got {self.arrival_rate}")
-        for name in ("holding_cost", "salvage_share", "embedding_dim", "season_start_day", "appeal_decay"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"Markdown-v0: {name} must be >= 0; got {getattr(self, name)}")
-        if self.price_range is not None and not (len(self.price_range) == 2
-                                                 and 0 < self.price_range[0] < self.price_range[1]):
-            raise ConfigError(f"Markdown-v0: price_range must be (low, high) multiples of list price with "
-                              f"0 < low < high; got {self.price_range!r}")
-        if self.demand_source == "fitted" and self.demand_run is None:
-            raise ConfigError("Markdown-v0: demand_source='fitted' needs demand_run, the folder of a "
-                              "`pricegym fit-demand` run; or use demand_source='ground_truth'")
-
-
-def _choice(name: str, value: str, valid: tuple[str, ...]) -> None:
-    if value not in valid:
-        raise ConfigError(f"Markdown-v0: unknown {name} {value!r}; choose one of {', '.join(valid)}")
+            raise ConfigError(f"{ENV_NAME}: arrival_rate must be positive; got {self.arrival_rate}")
+        check_non_negative(ENV_NAME, self, "holding_cost", "salvage_share", "embedding_dim", "season_start_day",
+                           "appeal_decay")
+        check_price_range(ENV_NAME, self.price_range)

@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from pricegym.envs.config import MarkdownConfig
+from pricegym.envs.config_checks import with_overrides
 from pricegym.envs.customer_stream import SeasonBatch, buyers_with_memory, draw_seasons
 from pricegym.envs.market import PricingMarket, build_market, stacked_cdf
 from pricegym.envs.observation import ObservationLayout
@@ -65,7 +66,7 @@ class MarkdownEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(self, config: MarkdownConfig | None = None, render_mode: str | None = None, **overrides: Any):
-        self.config = _with_overrides(config or MarkdownConfig(), overrides)
+        self.config = with_overrides("Markdown-v0", config or MarkdownConfig(), overrides)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"Markdown-v0 render_mode must be one of {self.metadata['render_modes']} or None; "
                              f"got {render_mode!r}")
@@ -249,18 +250,3 @@ class MarkdownEnv(gym.Env):
                                                  self.np_random)
         self._batch = self._batch_features(products)
         self.season = 0
-
-
-def _with_overrides(config: MarkdownConfig, overrides: dict[str, Any]) -> MarkdownConfig:
-    """``gymnasium.make("pricegym/Markdown-v0", horizon=20)`` style keyword overrides."""
-    if not overrides:
-        return config
-    from dataclasses import fields, replace
-
-    from pricegym.errors import ConfigError
-
-    known = {field.name for field in fields(MarkdownConfig)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ConfigError(f"Markdown-v0: unknown option(s) {unknown}; valid options are {sorted(known)}")
-    return replace(config, **overrides)

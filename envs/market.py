@@ -40,6 +40,7 @@ class PricingMarket:
         weekday, season, holiday: market conditions by calendar day.
         competitor_prices: ``[day, product]`` rival prices (NaN: unknown).
         product_embeddings: ``[products, d]`` fine-tuned LM embeddings (d = 0 when none).
+        customer_embeddings: ``[customers, d]`` the same for the customers' profiles (demand rows).
         source: ``"ground_truth"`` or ``"fitted"``.
     """
 
@@ -56,6 +57,7 @@ class PricingMarket:
     competitor_prices: np.ndarray
     product_embeddings: np.ndarray
     source: str
+    customer_embeddings: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # tables derived once, so that a reset only gathers from them
@@ -98,13 +100,23 @@ class PricingMarket:
 
     def project_embeddings(self, dimension: int) -> np.ndarray:
         """Product embeddings reduced once by a fixed random projection and standardised."""
-        if dimension == 0 or self.product_embeddings.shape[1] == 0:
-            return np.zeros((self.list_prices.size, 0), dtype=np.float32)
-        rng = np.random.default_rng(PROJECTION_SEED)
-        projection = rng.normal(size=(self.product_embeddings.shape[1], dimension))
-        projected = self.product_embeddings @ projection
-        projected = (projected - projected.mean(axis=0)) / np.maximum(projected.std(axis=0), 1e-9)
-        return np.clip(projected, -5.0, 5.0).astype(np.float32)
+        return _project(self.product_embeddings, self.list_prices.size, dimension)
+
+    def project_customer_embeddings(self, dimension: int) -> np.ndarray:
+        """Customer (demand row) embeddings, reduced like :meth:`project_embeddings`."""
+        vectors = np.zeros((self.customer_weights.size, 0)) if self.customer_embeddings is None \
+            else self.customer_embeddings
+        return _project(vectors, self.customer_weights.size, dimension)
+
+
+def _project(vectors: np.ndarray, rows: int, dimension: int) -> np.ndarray:
+    """A fixed random projection to ``dimension`` columns, standardised and clipped to [-5, 5]."""
+    if dimension == 0 or vectors.shape[1] == 0:
+        return np.zeros((rows, 0), dtype=np.float32)
+    rng = np.random.default_rng(PROJECTION_SEED)
+    projected = vectors @ rng.normal(size=(vectors.shape[1], dimension))
+    projected = (projected - projected.mean(axis=0)) / np.maximum(projected.std(axis=0), 1e-9)
+    return np.clip(projected, -5.0, 5.0).astype(np.float32)
 
 
 
@@ -123,16 +135,19 @@ def draw_customers(cdf: np.ndarray, n_customers: int, periods: np.ndarray, rng: 
 
 @lru_cache(maxsize=4)
 def build_market(world_config: WorldConfig, demand_source: str, demand_run: Path | None) -> PricingMarket:
-    """The market of a world with the chosen demand source (cached per arguments)."""
+    """The market of a world with the chosen demand source (cached per arguments).
+
+    A ``demand_run`` also supplies the LM embeddings of products and customers, with either source.
+    """
     world = load_world(world_config)
+    fitted, embeddings = (None, None) if demand_run is None else _load_fitted(Path(demand_run), world)
     if demand_source == "ground_truth":
         if world.ground_truth is None:
             raise ConfigError(f"the {world.name} world has no known ground truth; use demand_source='fitted' "
                               "with a `pricegym fit-demand` run")
-        demand, price_ranges, embeddings = world.ground_truth, _logged_price_ranges(world), None
+        demand, price_ranges = world.ground_truth, _logged_price_ranges(world)
     else:
-        demand, embeddings = _load_fitted(Path(demand_run), world)
-        price_ranges = demand.price_ranges
+        demand, price_ranges = fitted, fitted.price_ranges
     weights = _customer_weights(world)
     weekday, season, holiday, competitor = _calendar(world)
     products = world.products["product_id"].to_numpy()
@@ -142,11 +157,12 @@ def build_market(world_config: WorldConfig, demand_source: str, demand_run: Path
         unit_costs=world.products["unit_cost"].to_numpy(float), price_ranges=np.asarray(price_ranges, float),
         train_products=np.flatnonzero(~cold), cold_start_products=np.flatnonzero(cold), weekday=weekday,
         season=season, holiday=holiday, competitor_prices=competitor,
-        product_embeddings=np.zeros((products.size, 0)) if embeddings is None else embeddings, source=demand_source,
+        product_embeddings=np.zeros((products.size, 0)) if embeddings is None else embeddings["product_vectors"],
+        customer_embeddings=None if embeddings is None else embeddings.get("customer_vectors"), source=demand_source,
     )
 
 
-def _load_fitted(run: Path, world) -> tuple[LinearPriceDemand, np.ndarray | None]:
+def _load_fitted(run: Path, world) -> tuple[LinearPriceDemand, dict[str, np.ndarray] | None]:
     from pricegym.encoders.demand_tables import DemandTables
 
     tables = DemandTables.load(run)
@@ -158,7 +174,12 @@ def _load_fitted(run: Path, world) -> tuple[LinearPriceDemand, np.ndarray | None
                              "customers differ); fit-demand on this world, or configure the world the run used")
     embeddings = None
     if (run / EMBEDDINGS_FILE).is_file():
-        embeddings = np.load(run / EMBEDDINGS_FILE)["product_vectors"].astype(float)
+        with np.load(run / EMBEDDINGS_FILE) as stored:
+            embeddings = {name: stored[name].astype(float) for name in ("product_vectors", "customer_vectors")
+                          if name in stored.files}
+        customers = embeddings.get("customer_vectors")
+        if customers is not None and customers.shape[0] != len(expected_rows):
+            embeddings.pop("customer_vectors")  # customer-type worlds embed customers, not demand rows
     return tables, embeddings
 
 

@@ -1,4 +1,4 @@
-"""The flat, bounded observation of the pricing environments, and where each part sits in it."""
+"""The flat, bounded observations of the pricing environments, and where each part sits in them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,29 @@ from gymnasium import spaces
 
 MARKET_FEATURES = 7 + 4 + 1  # weekday one-hot, season one-hot, holiday
 SCALE_CAP = 10.0
+
+
+Part = tuple[str, int, float, float]
+"""(name, size, lowest value, highest value) of one part of an observation vector."""
+
+
+@dataclass(frozen=True)
+class FeatureLayout:
+    """A flat bounded observation made of named parts laid end to end."""
+
+    parts: tuple[Part, ...]
+
+    def slices(self) -> dict[str, slice]:
+        start, result = 0, {}
+        for name, size, _, _ in self.parts:
+            result[name] = slice(start, start + size)
+            start += size
+        return result
+
+    def space(self) -> spaces.Box:
+        low = np.concatenate([np.full(size, lo, np.float32) for _, size, lo, _ in self.parts])
+        high = np.concatenate([np.full(size, hi, np.float32) for _, size, _, hi in self.parts])
+        return spaces.Box(low, high, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -38,16 +61,10 @@ class ObservationLayout:
         ]
 
     def slices(self) -> dict[str, slice]:
-        start, result = 0, {}
-        for name, size, _, _ in self._sizes():
-            result[name] = slice(start, start + size)
-            start += size
-        return result
+        return FeatureLayout(tuple(self._sizes())).slices()
 
     def space(self) -> spaces.Box:
-        low = np.concatenate([np.full(size, lo, np.float32) for _, size, lo, _ in self._sizes()])
-        high = np.concatenate([np.full(size, hi, np.float32) for _, size, _, hi in self._sizes()])
-        return spaces.Box(low, high, dtype=np.float32)
+        return FeatureLayout(tuple(self._sizes())).space()
 
 
 def market_features(weekday: int, season: int, holiday: bool) -> np.ndarray:

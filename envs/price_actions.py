@@ -20,8 +20,9 @@ BOUND_TOLERANCE = 1e-6
 class PriceActions:
     """Maps actions to prices for one episode's products, and prices back to actions."""
 
-    def __init__(self, kind: str, n_products: int, ladder_size: int) -> None:
+    def __init__(self, kind: str, n_products: int, ladder_size: int, env_name: str = "Markdown-v0") -> None:
         self.kind = kind
+        self.env_name = env_name
         self.n_products = n_products
         self.ladder_size = ladder_size
         if kind == "box":
@@ -55,11 +56,11 @@ class PriceActions:
         if self.kind == "box":
             values = np.asarray(action, dtype=np.float64).reshape(-1)
             if values.shape[0] != self.n_products:
-                raise ValueError(f"Markdown-v0 expects an action of shape ({self.n_products},) in [-1, 1]; "
+                raise ValueError(f"{self.env_name} expects an action of shape ({self.n_products},) in [-1, 1]; "
                                  f"got {action!r}")
             lowest, highest = values.min(), values.max()
             if not (-1.0 - BOUND_TOLERANCE <= lowest and highest <= 1.0 + BOUND_TOLERANCE):  # NaN fails too
-                raise ValueError(f"Markdown-v0 actions must be finite and lie in [-1, 1] (clip or squash them); "
+                raise ValueError(f"{self.env_name} actions must be finite and lie in [-1, 1] (clip or squash them); "
                                  f"got {action!r}")
             if lowest < -1.0 or highest > 1.0:
                 values = np.clip(values, -1.0, 1.0)
@@ -67,11 +68,11 @@ class PriceActions:
         rungs = np.asarray(action).reshape(-1)
         if rungs.size != self.n_products or not np.issubdtype(rungs.dtype, np.integer) and not np.all(
                 np.mod(rungs, 1) == 0):
-            raise ValueError(f"Markdown-v0 expects {self.n_products} integer ladder rung(s) in "
+            raise ValueError(f"{self.env_name} expects {self.n_products} integer ladder rung(s) in "
                              f"0..{self.ladder_size - 1}; got {action!r}")
         rungs = rungs.astype(np.int64)
         if np.any((rungs < 0) | (rungs >= self.ladder_size)):
-            raise ValueError(f"Markdown-v0 ladder rungs must lie in 0..{self.ladder_size - 1}; got {action!r}")
+            raise ValueError(f"{self.env_name} ladder rungs must lie in 0..{self.ladder_size - 1}; got {action!r}")
         return self.low + rungs * self._rung_step
 
     def to_price_list(self, action) -> list[float]:

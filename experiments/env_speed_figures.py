@@ -1,8 +1,10 @@
-"""Environment speed figures of ``pricegym bench-speed``: Markdown-v0 steps per second.
+"""Environment speed figures of ``pricegym bench-speed``: steps per second of every environment.
 
-* ``env_steps_per_s/Markdown-v0``: the default configuration driven by fitted demand tables (the
+For each of Markdown-v0, PersonalizedDiscount-v0 and Competition-v0:
+
+* ``env_steps_per_s/<EnvId>``: the default configuration driven by fitted demand tables (the
   ``--demand-run`` folder if given, else tables of the same shape reduced from the ground truth);
-* ``env_floor_steps_per_s/Markdown-v0``: the same environment driven by the synthetic world's
+* ``env_floor_steps_per_s/<EnvId>``: the same environment driven by the synthetic world's
   closed-form numpy logit (the ground truth), in the same run.
 
 Both take uniformly random actions for ``steps`` steps, resets included, seeded, and count the
@@ -18,7 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from pricegym.encoders.demand_tables import DemandTables
-from pricegym.envs import MarkdownConfig, MarkdownEnv
+from pricegym.envs import (
+    CompetitionConfig,
+    CompetitionEnv,
+    MarkdownConfig,
+    MarkdownEnv,
+    PersonalizedDiscountConfig,
+    PersonalizedDiscountEnv,
+)
 from pricegym.experiments.bench_speed import BenchContext, register_figure
 from pricegym.experiments.decision_speed import truth_tables
 from pricegym.worlds.registry import WorldConfig, load_world
@@ -27,7 +36,14 @@ FULL_STEPS = 1_000_000
 QUICK_STEPS = 20_000
 
 
-def run_random_steps(env: MarkdownEnv, steps: int, seed: int) -> tuple[float, int, int]:
+ENVIRONMENTS = {
+    "Markdown-v0": (MarkdownEnv, MarkdownConfig),
+    "PersonalizedDiscount-v0": (PersonalizedDiscountEnv, PersonalizedDiscountConfig),
+    "Competition-v0": (CompetitionEnv, CompetitionConfig),
+}
+
+
+def run_random_steps(env, steps: int, seed: int) -> tuple[float, int, int]:
     """Steps per second, episodes and non-finite values over ``steps`` random-action steps."""
     env.action_space.seed(seed)
     actions = [env.action_space.sample() for _ in range(min(steps, 10_000))]
@@ -71,15 +87,24 @@ def _figure(name: str, env: MarkdownEnv, context: BenchContext, source: str) -> 
             "episodes": episodes, "non_finite": non_finite, "demand": source, "actions": "uniformly random"}
 
 
-@register_figure("env_steps_per_s/Markdown-v0")
-def markdown_steps_per_s(context: BenchContext) -> dict:
-    run = _tables_run(context)
-    source = str(run) if context.config.demand_run is not None else "tables reduced from the ground truth"
-    env = MarkdownEnv(MarkdownConfig(demand_source="fitted", demand_run=run))
-    return _figure("env_steps_per_s/Markdown-v0", env, context, source)
+def _fitted_figure(env_name: str):
+    def figure(context: BenchContext) -> dict:
+        run = _tables_run(context)
+        source = str(run) if context.config.demand_run is not None else "tables reduced from the ground truth"
+        env_class, config_class = ENVIRONMENTS[env_name]
+        env = env_class(config_class(demand_source="fitted", demand_run=run))
+        return _figure(f"env_steps_per_s/{env_name}", env, context, source)
+    return figure
 
 
-@register_figure("env_floor_steps_per_s/Markdown-v0")
-def markdown_floor_steps_per_s(context: BenchContext) -> dict:
-    env = MarkdownEnv(MarkdownConfig(demand_source="ground_truth"))
-    return _figure("env_floor_steps_per_s/Markdown-v0", env, context, "closed-form numpy logit (ground truth)")
+def _floor_figure(env_name: str):
+    def figure(context: BenchContext) -> dict:
+        env_class, config_class = ENVIRONMENTS[env_name]
+        env = env_class(config_class(demand_source="ground_truth"))
+        return _figure(f"env_floor_steps_per_s/{env_name}", env, context, "closed-form numpy logit (ground truth)")
+    return figure
+
+
+for _env_name in ENVIRONMENTS:
+    register_figure(f"env_steps_per_s/{_env_name}")(_fitted_figure(_env_name))
+    register_figure(f"env_floor_steps_per_s/{_env_name}")(_floor_figure(_env_name))

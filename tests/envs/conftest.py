@@ -35,5 +35,6 @@ def tables_run(tmp_path_factory) -> object:
     )
     folder = tables.save(tmp_path_factory.mktemp("fitted-run"))
     rng = np.random.default_rng(0)
-    np.savez(folder / "embeddings.npz", product_vectors=rng.normal(size=(len(world.products), 12)))
+    np.savez(folder / "embeddings.npz", product_vectors=rng.normal(size=(len(world.products), 12)),
+             customer_vectors=rng.normal(size=(len(world.customers), 12)))
     return folder

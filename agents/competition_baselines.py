@@ -1,0 +1,126 @@
+"""Rule-based policies for Competition-v0, with SB3's ``predict`` signature.
+
+Each answers ``predict(observation, ...)`` with ``(action, None)`` after ``begin_episode(env)``
+(called after each reset); model-based rules plan with the environment's demand source and the
+rivals' rules (:mod:`pricegym.envs.competition_oracle`).
+
+* :class:`CompetitionListPricePolicy` - always the list price.
+* :class:`CompetitionFixedPricePolicy` - the single grid price with the best exact expected season return.
+* :class:`CompetitionMyopicPolicy` - "predict demand, pick the best price": each period, the best
+  expected reward against the rivals' current prices, blind to how they will react tomorrow.
+* :class:`BestResponsePolicy` - the dynamic program's optimal policy (the ``upper_bound``).
+* :class:`CompetitionRandomPolicy` - uniformly random actions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pricegym.envs.competition_oracle import (
+    best_response,
+    competition_season,
+    fixed_price_values,
+    period_utilities,
+    price_grid,
+    seller_choice_probabilities,
+)
+
+
+class CompetitionRule:
+    """Base of the Competition-v0 rules: remembers the episode's environment and plans for it."""
+
+    name = "rule"
+
+    def __init__(self, grid_size: int = 41) -> None:
+        self.grid_size = grid_size
+        self.env = None
+
+    def begin_episode(self, env) -> None:
+        """Called after ``env.reset``."""
+        self.env = env.unwrapped
+        self.grid = price_grid(self.env, self.grid_size)
+        self.plan()
+
+    def plan(self) -> None:
+        """Prepare for the episode (rules that need no plan keep this no-op)."""
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+        return self._action(), None
+
+    def _action(self):
+        raise NotImplementedError
+
+    def _price_action(self, price: float):
+        return self.env.price_actions.to_action(np.array([price]))
+
+
+class CompetitionListPricePolicy(CompetitionRule):
+    name = "list price"
+
+    def _action(self):
+        return self._price_action(self.grid[int(np.argmin(np.abs(self.grid - self.env.list_price)))])
+
+
+class CompetitionFixedPricePolicy(CompetitionRule):
+    name = "best fixed price"
+
+    def plan(self) -> None:
+        self.price = float(self.grid[np.argmax(fixed_price_values(competition_season(self.env, self.grid_size)))])
+
+    def _action(self):
+        return self._price_action(self.price)
+
+
+class CompetitionMyopicPolicy(CompetitionRule):
+    name = "myopic"
+
+    def plan(self) -> None:
+        self.utilities = period_utilities(self.env)
+
+    def _action(self):
+        env = self.env
+        period = min(env.period, env.config.horizon - 1)
+        share = seller_choice_probabilities(env, period, self.grid, np.asarray(env.rival_prices), self.utilities)[:, 0]
+        return self._price_action(self.grid[int(np.argmax((self.grid - env.unit_cost) * share))])
+
+
+class BestResponsePolicy(CompetitionRule):
+    name = "best response (dynamic program)"
+
+    def plan(self) -> None:
+        self.policy = best_response(competition_season(self.env, self.grid_size)).policy[0]
+        levels = self.env.config.random_levels
+        n_random = self.env.level_draws.shape[1]
+        self._level_weights = levels ** np.arange(n_random - 1, -1, -1)  # itertools.product order
+
+    def _action(self):
+        env = self.env
+        period = min(env.period, env.config.horizon - 1)
+        if env.period == 0:
+            state = self.grid.size
+        else:
+            state = int(np.argmin(np.abs(self.grid - env.previous_price)))
+        level = int(env.level_draws[period] @ self._level_weights) if env.level_draws.shape[1] else 0
+        return self._price_action(self.grid[self.policy[period, state, level]])
+
+
+class CompetitionRandomPolicy(CompetitionRule):
+    name = "random"
+
+    def __init__(self, seed: int = 0, grid_size: int = 41) -> None:
+        super().__init__(grid_size)
+        self.seed = seed
+        self._seeded_space = None
+
+    def plan(self) -> None:
+        if self._seeded_space is not self.env.action_space:
+            self.env.action_space.seed(self.seed)
+            self._seeded_space = self.env.action_space
+
+    def _action(self):
+        return self.env.action_space.sample()
+
+
+COMPETITION_BASELINES = (CompetitionListPricePolicy, CompetitionFixedPricePolicy, CompetitionMyopicPolicy,
+                         CompetitionRandomPolicy)
+"""The listed baselines of Competition-v0."""

@@ -1,0 +1,149 @@
+"""Rule-based policies for PersonalizedDiscount-v0, with SB3's ``predict`` signature.
+
+Like :mod:`pricegym.agents.baselines`, each answers ``predict(observation, ...)`` with
+``(action, None)`` after ``begin_episode(env)`` (called after each reset). Model-based rules read
+the visit the next action answers from ``env.current_visit()``: the visitor's reference price, the
+budget left, and the demand source's utility for this visitor (what a seller with that demand
+model knows; never the visit's random draw).
+
+* :class:`NoDiscountPolicy` - always the list price.
+* :class:`BestFixedDiscountPolicy` - one discount for everyone: the candidate with the best mean
+  margin over planning episodes drawn with other seeds than the ones evaluated.
+* :class:`MyopicDiscountPolicy` - "predict demand, pick the best price": for this visitor, the
+  discount with the best expected margin now, given their reference price and the budget left,
+  blind to what the discount does to their reference price and to the budget for later visitors.
+* :class:`RandomDiscountPolicy` - uniformly random actions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from pricegym.agents.rollout import episode_return
+
+PLANNING_SEED = 1_000_003
+"""First seed of the planning episodes (evaluation seeds should stay below it)."""
+
+
+class DiscountRule:
+    """Base of the PersonalizedDiscount-v0 rules: remembers the episode's environment."""
+
+    name = "rule"
+
+    def __init__(self) -> None:
+        self.env = None
+
+    def begin_episode(self, env) -> None:
+        """Called after ``env.reset``."""
+        self.env = env.unwrapped
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+        return self._action(), None
+
+    def _action(self):
+        raise NotImplementedError
+
+    def _candidate_shares(self) -> np.ndarray:
+        """The discount shares the action space can express (ladder rungs, or a fine grid of the box)."""
+        actions = self.env.discount_actions
+        if actions.kind == "ladder":
+            return actions.ladder()[0]
+        return np.linspace(0.0, self.env.config.max_discount, 101)
+
+    def _share_action(self, share: float):
+        """The action that requests discount ``share`` (a rung index on a ladder)."""
+        actions = self.env.discount_actions
+        if actions.kind == "ladder":
+            return int(np.argmin(np.abs(actions.ladder()[0] - share)))
+        return actions.to_action(np.array([share]))
+
+
+class NoDiscountPolicy(DiscountRule):
+    name = "list price"
+
+    def _action(self):
+        return self._share_action(0.0)
+
+
+class MyopicDiscountPolicy(DiscountRule):
+    name = "myopic"
+
+    def _action(self):
+        visit, effect = self.env.current_visit(), self.env.market.reference_effect
+        shares = self._candidate_shares()
+        list_price = visit["list_price"]
+        prices = list_price - np.minimum(shares * list_price, visit["budget_left"])
+        index = (visit["intercept"] - visit["slope"] * (prices / list_price - 1.0)
+                 + effect.utility_term(prices, np.asarray(visit["reference_price"]), list_price))
+        expected_margin = (prices - visit["unit_cost"]) * expit(index)
+        return self._share_action(float(shares[int(np.argmax(expected_margin))]))
+
+
+class BestFixedDiscountPolicy(DiscountRule):
+    name = "best fixed price"
+
+    def __init__(self, planning_episodes: int = 4, candidates: int = 11) -> None:
+        super().__init__()
+        self.planning_episodes = planning_episodes
+        self.candidates = candidates
+        self._planned_for = None
+        self.share = 0.0
+
+    def begin_episode(self, env) -> None:
+        super().begin_episode(env)
+        if self._planned_for != self.env.config:
+            self._planned_for = self.env.config
+            self.share = self._best_share()
+
+    def _best_share(self) -> float:
+        from pricegym.envs.personalized_discount import PersonalizedDiscountEnv
+
+        actions = self.env.discount_actions
+        shares = actions.ladder()[0] if actions.kind == "ladder" else np.linspace(
+            0.0, self.env.config.max_discount, self.candidates)
+        planner = PersonalizedDiscountEnv(self.env.config)
+        self.planning_margins = {float(share): np.mean([
+            episode_return(planner, _ConstantAction(self._share_for(planner, share)), PLANNING_SEED + episode)
+            for episode in range(self.planning_episodes)]) for share in shares}
+        return max(self.planning_margins, key=self.planning_margins.get)
+
+    def _share_for(self, planner, share: float):
+        actions = planner.discount_actions
+        return int(np.argmin(np.abs(actions.ladder()[0] - share))) if actions.kind == "ladder" else \
+            actions.to_action(np.array([share]))
+
+    def _action(self):
+        return self._share_action(self.share)
+
+
+class RandomDiscountPolicy(DiscountRule):
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__()
+        self.seed = seed
+        self._seeded_space = None
+
+    def begin_episode(self, env) -> None:
+        super().begin_episode(env)
+        if self._seeded_space is not self.env.action_space:
+            self.env.action_space.seed(self.seed)
+            self._seeded_space = self.env.action_space
+
+    def _action(self):
+        return self.env.action_space.sample()
+
+
+class _ConstantAction:
+    """Always the same action (for planning episodes)."""
+
+    def __init__(self, action) -> None:
+        self.action = action
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+        return self.action, None
+
+
+DISCOUNT_BASELINES = (NoDiscountPolicy, BestFixedDiscountPolicy, MyopicDiscountPolicy, RandomDiscountPolicy)
+"""The listed baselines of PersonalizedDiscount-v0."""

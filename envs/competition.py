@@ -1,0 +1,261 @@
+"""Competition-v0: sell one product against rival sellers who react to yesterday's price."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from pricegym.envs.competition_config import ENV_NAME, CompetitionConfig
+from pricegym.envs.config_checks import with_overrides
+from pricegym.envs.customer_stream import appeal_over_season
+from pricegym.envs.market import PricingMarket, build_market, draw_customers, stacked_cdf
+from pricegym.envs.observation import SCALE_CAP, FeatureLayout
+from pricegym.envs.price_actions import PriceActions
+from pricegym.envs.render import render_competition
+from pricegym.envs.rivals import RivalRules
+from pricegym.errors import ConfigError
+
+SEASONS_PER_DRAW = 16
+"""Seasons whose customers are drawn together (a fresh batch at every seeded reset)."""
+
+
+class CompetitionEnv(gym.Env):
+    """Price one product each period against rule-based rivals, over a season of T periods.
+
+    ## Description
+    Each reset draws a product and starts a season on the world's calendar. The agent and R rival
+    sellers (``rivals``) offer the same product; every period a Poisson number of customers
+    arrives (a mix of the population that drifts toward bargain hunters over the season, as in
+    Markdown-v0) and each chooses one seller, or none, by a **multinomial logit** over the demand
+    source's utilities at the sellers' prices (:func:`~pricegym.envs.rivals.choice_probabilities`;
+    with no rivals it is the demand source's purchase probability). Rivals follow rules
+    (:mod:`pricegym.envs.rivals`) that react to the agent's price of the **previous** period, so
+    today's price sets tomorrow's competition: a price cut now is met by an undercut tomorrow.
+    Inventory is unlimited.
+
+    Common random numbers: the products, arrivals, who arrives, one Gumbel draw per customer x
+    option (the logit's noise: the customer picks the option of highest utility + noise) and the
+    random rivals' levels are all drawn at reset, in that order, whatever the actions, for a batch
+    of seasons at a time (as in Markdown-v0), so two policies run with one seed meet identical
+    customers season after season.
+
+    ## Action space
+    ``Box(-1, 1, (1,))`` mapped to the product's price range, or ``Discrete(ladder_size)`` rungs.
+
+    ## Observation space
+    A bounded ``Box``: the product's LM embedding (projected), time left, the agent's previous
+    price and the rivals' current prices (positions in the range), the agent's and each rival's
+    sales last period / arrival rate, list price / catalogue median, and the day's market.
+
+    ## Rewards
+    Revenue (or margin, ``reward="margin"``) of the agent's sales in the period.
+
+    ## Episode end
+    Terminated after ``horizon`` periods; never truncated.
+
+    ## Info
+    ``price``, ``rival_prices``, ``units_sold``, ``rival_units_sold``, ``arrivals``,
+    ``price_at_bound``; at reset ``products``, ``rival_prices`` and ``customers_hash``. The best
+    response to the rivals' rules is computed by :mod:`pricegym.envs.competition_oracle`.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+
+    def __init__(self, config: CompetitionConfig | None = None, render_mode: str | None = None, **overrides: Any):
+        self.config = with_overrides(ENV_NAME, config or CompetitionConfig(), overrides)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"{ENV_NAME} render_mode must be one of {self.metadata['render_modes']} or None; "
+                             f"got {render_mode!r}")
+        self.render_mode = render_mode
+        config = self.config
+        self.market: PricingMarket = build_market(config.world, config.demand_source, config.demand_run)
+        if self.market.demand.response != "purchase_probability":
+            raise ConfigError(f"{ENV_NAME} needs a world whose demand is a purchase probability per customer (the "
+                              f"synthetic world); this world's demand is {self.market.demand.response}")
+        self.n_rivals = len(config.rivals)
+        self.embeddings = self.market.project_embeddings(config.embedding_dim)
+        self.layout = FeatureLayout((
+            ("product_embedding", self.embeddings.shape[1], -5.0, 5.0),
+            ("time_left", 1, 0.0, 1.0),
+            ("list_price", 1, 0.0, SCALE_CAP),
+            ("market", 12, 0.0, 1.0),
+            ("previous_price", 1, 0.0, 1.0),
+            ("rival_prices", self.n_rivals, 0.0, 1.0),
+            ("recent_sales", 1, 0.0, SCALE_CAP),
+            ("rival_recent_sales", self.n_rivals, 0.0, SCALE_CAP),
+        ))
+        self.slices = self.layout.slices()
+        self.observation_space = self.layout.space()
+        self.price_actions = PriceActions(config.action_space, 1, config.ladder_size, ENV_NAME)
+        self.action_space = self.price_actions.space
+        self.catalogue_median_price = float(np.median(self.market.list_prices))
+        self.period_weights = self.market.shopper_weights(config.horizon, config.shopper_mix_shift)
+        self._shopper_cdf = stacked_cdf(self.period_weights)
+        self._appeal = [0.0] + [config.rival_appeal] * self.n_rivals
+        self._dynamic_start = self.slices["previous_price"].start
+        self.rules_random_count = sum(name == "random" for name in config.rivals)
+        self.history: list[dict[str, object]] = []
+
+    # -- episode -------------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        config, market = self.config, self.market
+        self._draw_season(options, seed is not None)
+        self.list_price = float(market.list_prices[self.product])
+        self.unit_cost = float(market.unit_costs[self.product]) if config.reward == "margin" else 0.0
+        low, high = self._price_range()
+        self.price_actions.set_ranges(np.array([low]), np.array([high]))
+        self.rules = RivalRules.build(config.rivals, config.undercut_share, config.rival_fixed_price * self.list_price,
+                                      config.random_levels, low, high)
+        self._offsets = self.rules.offsets(self.level_draws).tolist()  # [T][R]
+        self._follow = self.rules.follow.tolist()
+        self._price_scale = 1.0 / max(high - low, 1e-12)
+        self.start_price = min(max(self.list_price, low), high)
+        self.period = 0
+        self.previous_price = self.start_price
+        self.rival_prices = self._react(self.start_price)
+        self.units_sold, self.rival_units_sold = 0, [0] * self.n_rivals
+        self._static_rows = self._observation_rows()
+        self.history = []
+        info = {"products": np.array([self.product]), "rival_prices": list(self.rival_prices),
+                "customers_hash": hash((self.customers.tobytes(), self.noise.round(9).tobytes(),
+                                        self.level_draws.tobytes()))}
+        return self._observe(), info
+
+    def step(self, action):
+        config = self.config
+        price = self.price_actions.to_price_list(action)[0]
+        rival_prices = self.rival_prices
+        # simulate the customers' choices
+        sold = self._choices([price, *rival_prices])
+        # update the state: rivals react to today's price tomorrow
+        reward = (price - self.unit_cost) * sold[0]
+        self.previous_price, self.units_sold, self.rival_units_sold = price, sold[0], sold[1:]
+        self.period += 1
+        if self.period < config.horizon:
+            self.rival_prices = self._react(price)
+        start, end = self._period_start[self.period - 1], self._period_start[self.period]
+        info = {"price": price, "rival_prices": rival_prices, "units_sold": sold[0], "rival_units_sold": sold[1:],
+                "arrivals": end - start, "price_at_bound": self.price_actions.at_bound_list([price])[0]}
+        if self.render_mode is not None:
+            self.history.append({"price": price, "rival_prices": rival_prices, "units_sold": sold[0]})
+        # observe; the season ends
+        return self._observe(), reward, self.period >= config.horizon, False, info
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return render_competition(self.history, self.config.horizon, float(self.price_actions.low[0]),
+                                      float(self.price_actions.high[0]), list(self.config.rivals))
+        return None
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    def _react(self, agent_price: float) -> list[float]:
+        """The rivals' prices for the current period, from the agent's price of the period before."""
+        low, high = self.rules.low, self.rules.high
+        offsets = self._offsets[min(self.period, self.config.horizon - 1)]
+        return [min(max(follow * agent_price + offset, low), high)
+                for follow, offset in zip(self._follow, offsets, strict=True)]
+
+    def _choices(self, prices: list[float]) -> list[int]:
+        """Units each seller sells this period: every customer takes the option of highest utility + noise
+        (the last column of a period's block is the outside option: no price, utility = its noise)."""
+        effect, list_price = self.market.reference_effect, self.list_price
+        relative = [price / list_price - 1.0 for price in prices]
+        kink = [effect.gain * -x if x < 0 else -effect.loss * x for x in relative]
+        utility_at_list, slope = self._period_blocks[self.period]
+        utility = utility_at_list - np.multiply.outer(slope, relative + [0.0])
+        utility += kink + [0.0]
+        return np.bincount(utility.argmax(axis=1), minlength=len(prices) + 1)[:-1].tolist()
+
+    def _observe(self) -> np.ndarray:
+        observation = self._static_rows[self.period].copy()
+        low, scale, sales_scale = self.rules.low, self._price_scale, 1.0 / self.config.arrival_rate
+        values = [(self.previous_price - low) * scale] + [(price - low) * scale for price in self.rival_prices]
+        values += [min(units * sales_scale, SCALE_CAP) for units in (self.units_sold, *self.rival_units_sold)]
+        start = self._dynamic_start
+        observation[start:start + len(values)] = values
+        return observation
+
+    def _observation_rows(self) -> np.ndarray:
+        config, parts, market = self.config, self.slices, self.market
+        days = (config.season_start_day + np.minimum(np.arange(config.horizon + 1), config.horizon - 1)) % market.n_days
+        rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
+        rows[:, parts["product_embedding"]] = self.embeddings[self.product]
+        rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
+        rows[:, parts["list_price"]] = min(self.list_price / self.catalogue_median_price, SCALE_CAP)
+        rows[:, parts["market"]] = market.market_feature_table[days]
+        return rows
+
+    def _price_range(self) -> tuple[float, float]:
+        low, high = self.market.price_ranges[self.product]
+        if self.config.price_range is not None:
+            wanted_low, wanted_high = np.multiply(self.config.price_range, self.market.list_prices[self.product])
+            if self.market.source == "fitted":
+                wanted_low, wanted_high = max(wanted_low, low), min(wanted_high, high)
+            low, high = wanted_low, wanted_high
+        if not high > low:
+            raise ValueError(f"{ENV_NAME}: price_range {self.config.price_range} leaves no price inside the range "
+                             f"the fitted demand model saw for product {self.product}; widen it")
+        return float(low), float(high)
+
+    def _draw_season(self, options: dict | None, reseeded: bool) -> None:
+        """Move to the next season of the batch, drawing a new batch when reseeded, spent or asked for products."""
+        batch = getattr(self, "_batch", None)
+        if options and "products" in options:
+            products = np.asarray(options["products"], dtype=np.int64).reshape(-1)[:1]
+            self._batch = self._draw_batch(products)
+        elif reseeded or batch is None or self._season + 1 >= batch["products"].size:
+            pool = self.market.train_products if self.config.product_pool == "train" else \
+                self.market.cold_start_products
+            self._batch = self._draw_batch(self.np_random.choice(pool, size=SEASONS_PER_DRAW))
+        else:
+            self._season += 1
+            self._select_season()
+            return
+        self._season = 0
+        self._select_season()
+
+    def _draw_batch(self, products: np.ndarray) -> dict[str, object]:
+        """Arrivals, customers, logit noise and random rivals' levels of several seasons, in this order."""
+        config, market, rng = self.config, self.market, self.np_random
+        horizon, n_seasons = config.horizon, products.size
+        arrivals = rng.poisson(config.arrival_rate, size=n_seasons * horizon)
+        block = np.repeat(np.arange(n_seasons * horizon), arrivals)  # (season, period) of every row
+        periods = block % horizon
+        customers = draw_customers(self._shopper_cdf, market.customer_weights.size, periods, rng)
+        noise = rng.gumbel(size=(customers.size, self.n_rivals + 2))  # agent, rivals, outside option
+        level_draws = rng.integers(0, config.random_levels, size=(n_seasons, horizon, self.rules_random_count))
+        row_products = products[block // horizon]
+        days = (config.season_start_day + periods) % market.n_days
+        intercept, slope = market.demand.intercept_and_slope(customers, row_products, market.context(days,
+                                                                                                row_products))
+        intercept = np.broadcast_to(intercept, periods.shape) + appeal_over_season(horizon, config.appeal_decay)[periods]
+        return {"products": products, "period_start": np.concatenate([[0], np.cumsum(arrivals)]),
+                "customers": customers, "noise": noise, "level_draws": level_draws,
+                "utility_at_list": _utility_at_list(intercept, noise, self._appeal),
+                "slope": np.broadcast_to(slope, periods.shape)}
+
+    def _select_season(self) -> None:
+        """Point the episode at season ``self._season`` of the batch: per-period blocks of its customers."""
+        batch, horizon = self._batch, self.config.horizon
+        self.product = int(batch["products"][self._season])
+        starts = batch["period_start"][self._season * horizon:(self._season + 1) * horizon + 1]
+        first, last = int(starts[0]), int(starts[-1])
+        self._period_start = (starts - first).tolist()
+        self.customers, self.noise = batch["customers"][first:last], batch["noise"][first:last]
+        self.level_draws = batch["level_draws"][self._season]
+        utility_at_list, slope = batch["utility_at_list"], batch["slope"]
+        self._period_blocks = [(utility_at_list[start:end], slope[start:end])
+                               for start, end in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)]
+
+
+def _utility_at_list(intercept: np.ndarray, noise: np.ndarray, appeal: list[float]) -> np.ndarray:
+    """``[rows, sellers + 1]`` each customer's utility of every seller at the list price plus their logit
+    noise; the last column is the outside option's (its noise alone)."""
+    utility = noise.copy()
+    utility[:, :-1] += intercept[:, None] + np.asarray(appeal)[None, :]
+    return utility

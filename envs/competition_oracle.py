@@ -1,0 +1,164 @@
+"""The best response to Competition-v0's rivals, and exact values of simple policies.
+
+Rivals' prices in period ``t`` are a known function of the agent's previous price and of the
+random rivals' levels (drawn independently each period, uniformly, and seen before the agent
+prices). Customers choose independently by a multinomial logit, so the agent's expected sales in
+a period depend only on its price, the rivals' prices and the day's mix of customers. The state
+is therefore small, (period, the agent's previous price), and the best response is an exact
+dynamic program on a price grid (the ladder, or ``grid_size`` prices of the box's range)::
+
+    V_T(q) = 0
+    V_t(q) = E_levels [ max_p  u(p) m_t(p, rivals(q, levels)) + V_{t+1}(p) ]
+
+with ``m_t`` the mean buyers from the agent and ``u`` the revenue (or margin) per unit. It is
+**optimal** on the grid for every policy that sees the rivals' current prices (on a ladder,
+optimal outright), hence an upper bound for the listed baselines; it is reported as
+``upper_bound``. The same recursion evaluates any policy of (period, previous price, levels) exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from pricegym.envs.customer_stream import appeal_over_season
+from pricegym.envs.oracle import OracleResult
+from pricegym.envs.rivals import choice_probabilities, price_utility
+
+GridChoice = Callable[[int, np.ndarray], np.ndarray | None]
+"""(period, Q[previous, levels, g]) -> the chosen grid index ``[previous, levels]``, or None for uniformly random."""
+
+
+@dataclass(frozen=True)
+class CompetitionSeason:
+    """One season's pricing problem on a grid.
+
+    Attributes:
+        price_grid: ``[G]`` the agent's candidate prices.
+        start_price: the agent's "previous" price before the first period (state index ``G``).
+        rival_prices: ``[G + 1, S, R]`` the rivals' prices after each previous price and joint level.
+        reward: ``[T, G + 1, S, G]`` the agent's expected reward per period, state and price.
+    """
+
+    price_grid: np.ndarray
+    start_price: float
+    rival_prices: np.ndarray
+    reward: np.ndarray
+
+    @property
+    def start_state(self) -> int:
+        return self.price_grid.size
+
+
+def price_grid(env, grid_size: int = 41) -> np.ndarray:
+    """The ladder's prices, or ``grid_size`` evenly spaced prices of the range."""
+    actions = env.price_actions
+    if env.config.action_space == "ladder":
+        return actions.ladder()[0]
+    return np.linspace(actions.low[0], actions.high[0], grid_size)
+
+
+def period_utilities(env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``[T, C]`` utility at list price of every customer (demand row) by period, their ``[C]`` price
+    sensitivity, and ``[T, C]`` the period's arrival weights."""
+    config, market = env.config, env.market
+    days = (config.season_start_day + np.arange(config.horizon))[:, None]
+    customers = np.arange(market.customer_weights.size)[None, :]
+    intercept, slope = market.demand.intercept_and_slope(customers, np.asarray(env.product),
+                                                         market.context(days, env.product))
+    shape = (config.horizon, customers.size)
+    intercept = np.broadcast_to(intercept, shape) + appeal_over_season(config.horizon, config.appeal_decay)[:, None]
+    return intercept, np.broadcast_to(slope, shape)[0], env.period_weights
+
+
+def competition_season(env, grid_size: int = 41) -> CompetitionSeason:
+    """The current episode's problem (call after ``env.reset``)."""
+    config, rules, effect = env.config, env.rules, env.market.reference_effect
+    grid = price_grid(env, grid_size)
+    previous = np.append(grid, env.start_price)
+    levels = rules.level_combinations()
+    rival_prices = rules.prices(previous[:, None, None], rules.offsets(levels)[None, :, :])  # [G+1, S, R]
+    intercept, slope, weights = period_utilities(env)
+    unit_value = grid - env.unit_cost
+    reward = np.empty((config.horizon, previous.size, levels.shape[0], grid.size))
+    agent_appeal, rival_appeal = 0.0, config.rival_appeal
+    for period in range(config.horizon):
+        a = intercept[period][:, None]
+        agent = np.exp(price_utility(a, slope[:, None], grid[None, :], env.list_price, effect) + agent_appeal)
+        rivals = np.exp(price_utility(a[:, None, None, :], slope[:, None, None, None], rival_prices[None],
+                                      env.list_price, effect) + rival_appeal).sum(axis=-1)  # [C, G+1, S]
+        share = agent[:, None, None, :] / (1.0 + agent[:, None, None, :] + rivals[..., None])  # [C, G+1, S, G]
+        buyers = config.arrival_rate * np.einsum("c,cqsg->qsg", weights[period], share)
+        reward[period] = buyers * unit_value
+    return CompetitionSeason(grid, env.start_price, rival_prices, reward)
+
+
+def seller_choice_probabilities(env, period: int, agent_prices: np.ndarray, rival_prices: np.ndarray,
+                                utilities: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """``[G, 1 + R + 1]`` the population's mean probability of buying from the agent (first), each rival,
+    or nobody (last) in ``period``, for each of the agent's ``agent_prices`` against ``rival_prices``.
+
+    ``utilities`` is :func:`period_utilities` of the episode, if already computed.
+    """
+    intercept, slope, weights = utilities or period_utilities(env)
+    agent_prices = np.asarray(agent_prices, dtype=float).reshape(-1, 1)
+    prices = np.concatenate([agent_prices, np.broadcast_to(rival_prices, (agent_prices.shape[0], len(rival_prices)))],
+                            axis=1)  # [G, J]
+    index = price_utility(intercept[period][:, None, None], slope[:, None, None], prices[None],
+                          env.list_price, env.market.reference_effect)  # [C, G, J]
+    index[..., 1:] += env.config.rival_appeal
+    return np.einsum("c,cgj->gj", weights[period], choice_probabilities(index))
+
+
+def evaluate(season: CompetitionSeason, choose: GridChoice | None = None) -> tuple[float, np.ndarray]:
+    """Expected return of a policy from the start, and its choices ``[T, G + 1, S]``.
+
+    ``choose=None`` maximises (the best response); a choice of ``None`` means uniformly random prices.
+    """
+    horizon, states, levels, grid = season.reward.shape
+    next_value = np.zeros(grid)
+    choices = np.zeros((horizon, states, levels), dtype=np.int64)
+    for period in reversed(range(horizon)):
+        q = season.reward[period] + next_value[None, None, :]
+        chosen = np.argmax(q, axis=-1) if choose is None else choose(period, q)
+        if chosen is None:
+            value = q.mean(axis=-1)
+        else:
+            choices[period] = chosen
+            value = np.take_along_axis(q, chosen[..., None], axis=-1)[..., 0]
+        state_value = value.mean(axis=1)  # levels are equally likely
+        next_value = state_value[:grid]
+    return float(state_value[season.start_state]), choices
+
+
+def best_response(season: CompetitionSeason) -> OracleResult:
+    """The optimal expected return against the rivals' rules, and its policy."""
+    value, policy = evaluate(season)
+    return OracleResult("upper_bound", "best response to the rivals' rules: dynamic program over (period, previous "
+                        "price) on the price grid", value, [policy])
+
+
+def myopic_choice(season: CompetitionSeason) -> GridChoice:
+    """Each period, the price with the best expected reward *this* period given the rivals' prices."""
+    return lambda period, _q: np.argmax(season.reward[period], axis=-1)
+
+
+def fixed_price_values(season: CompetitionSeason) -> np.ndarray:
+    """``[G]`` exact expected return of each constant grid price."""
+    return np.array([evaluate(season, lambda _t, q, g=g: np.full(q.shape[:2], g))[0]
+                     for g in range(season.price_grid.size)])
+
+
+def competition_values(env, grid_size: int = 41) -> dict[str, float]:
+    """Exact expected returns of the best response and the simple policies for the current episode."""
+    season = competition_season(env, grid_size)
+    list_rung = int(np.argmin(np.abs(season.price_grid - env.list_price)))
+    return {
+        "upper_bound": best_response(season).value,
+        "best fixed price": float(fixed_price_values(season).max()),
+        "myopic": evaluate(season, myopic_choice(season))[0],
+        "list price": evaluate(season, lambda _t, q: np.full(q.shape[:2], list_rung))[0],
+        "random": evaluate(season, lambda _t, _q: None)[0],
+    }

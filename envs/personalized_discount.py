@@ -1,0 +1,257 @@
+"""PersonalizedDiscount-v0: one customer per step, a discount budget, and customers who remember prices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from scipy.special import logit
+
+from pricegym.envs.config_checks import with_overrides
+from pricegym.envs.discount_config import ENV_NAME, PersonalizedDiscountConfig
+from pricegym.envs.market import PricingMarket, build_market
+from pricegym.envs.observation import SCALE_CAP, FeatureLayout, market_features
+from pricegym.envs.price_actions import PriceActions
+from pricegym.envs.render import render_discounts
+from pricegym.errors import ConfigError
+
+
+class PersonalizedDiscountEnv(gym.Env):
+    """Offer each arriving customer a personal discount, within a budget, knowing they will return.
+
+    ## Description
+    An episode draws ``n_products`` products and a pool of M = ``n_customers`` persistent
+    customers from the world's population (by activity). Each step one customer of the pool, drawn
+    uniformly, views one of the products, drawn uniformly; the agent offers a discount off the
+    list price and the customer buys or not by the demand source, whose utility includes the
+    customer's own **reference price** for that product (:class:`~pricegym.worlds.demand.
+    ReferencePriceEffect`): a price below it is a gain, above it a loss. After every offer, bought
+    or not, that reference price moves toward the price seen, ``r <- theta r + (1 - theta) price``,
+    exactly as the world documents it, starting from the list price. Over-discounting today
+    therefore makes the same customer harder to sell to at full price when they return.
+
+    A **discount budget** (``discount_budget x budget_window x`` the mean list price) is spent by
+    the discount of every purchase and refilled every ``budget_window`` visits. A discount beyond
+    the budget left is capped to it before the customer sees the price (``info["discount_capped"]``).
+
+    All exogenous randomness is drawn at reset in a fixed order that no action touches: the
+    products, the pool, who visits at each step and what they view, and one uniform per visit
+    (the customer buys iff the uniform falls below the purchase probability at the price offered).
+    Two policies run with one seed therefore meet identical customers with identical willingness
+    to pay.
+
+    ## Action space
+    ``Box(-1, 1, (1,))`` mapped affinely to a discount share in ``[0, max_discount]``, or
+    ``Discrete(ladder_size)`` evenly spaced discount shares. Out-of-space or NaN actions raise.
+
+    ## Observation space
+    A bounded ``Box``: the visitor's and the product's LM embeddings (projected; from
+    ``demand_run``), the visitor's reference price / list price - 1, their smoothed purchase rate
+    and visits so far, budget left / budget, visits left in the budget window and the episode,
+    list price / catalogue median, unit cost / list price, and the day's market conditions.
+
+    ## Rewards
+    Margin: price - unit cost when the customer buys, else 0.
+
+    ## Episode end
+    Terminated after ``horizon`` visits; never truncated.
+
+    ## Info
+    ``price``, ``discount`` (share given), ``requested_discount``, ``discount_capped``, ``bought``,
+    ``customer`` (index in the pool), ``reference_price`` (after the update), ``budget_left``; at
+    reset ``products``, ``customers`` (demand rows of the pool) and ``customers_hash``. The best
+    possible score is bounded by :mod:`pricegym.envs.discount_bounds` (``upper_bound``).
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+
+    def __init__(self, config: PersonalizedDiscountConfig | None = None, render_mode: str | None = None,
+                 **overrides: Any):
+        self.config = with_overrides(ENV_NAME, config or PersonalizedDiscountConfig(), overrides)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"{ENV_NAME} render_mode must be one of {self.metadata['render_modes']} or None; "
+                             f"got {render_mode!r}")
+        self.render_mode = render_mode
+        self.market: PricingMarket = build_market(self.config.world, self.config.demand_source,
+                                                  self.config.demand_run)
+        self._check_market()
+        config = self.config
+        self.customer_embeddings = self.market.project_customer_embeddings(config.embedding_dim)
+        self.product_embeddings = self.market.project_embeddings(config.embedding_dim)
+        self.layout = FeatureLayout((
+            ("customer_embedding", self.customer_embeddings.shape[1], -5.0, 5.0),
+            ("product_embedding", self.product_embeddings.shape[1], -5.0, 5.0),
+            ("reference_gap", 1, -1.0, 1.0),
+            ("purchase_rate", 1, 0.0, 1.0),
+            ("visits_so_far", 1, 0.0, SCALE_CAP),
+            ("budget_left", 1, 0.0, 1.0),
+            ("window_left", 1, 0.0, 1.0),
+            ("time_left", 1, 0.0, 1.0),
+            ("list_price", 1, 0.0, SCALE_CAP),
+            ("unit_cost_share", 1, 0.0, SCALE_CAP),
+            ("market", 12, 0.0, 1.0),
+        ))
+        self.slices = self.layout.slices()
+        self.observation_space = self.layout.space()
+        self.discount_actions = PriceActions(config.action_space, 1, config.ladder_size, ENV_NAME)
+        self.discount_actions.set_ranges(np.zeros(1), np.full(1, config.max_discount))
+        self.action_space = self.discount_actions.space
+        self.catalogue_median_price = float(np.median(self.market.list_prices))
+        self._expected_visits = config.horizon / config.n_customers
+        self._dynamic = [self.slices[name].start for name in ("reference_gap", "purchase_rate", "visits_so_far",
+                                                              "budget_left")]
+        self.history: list[dict[str, float]] = []
+
+    # -- episode -------------------------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._draw_episode(options)
+        market, config = self.market, self.config
+        self.list_prices = market.list_prices[self.products]
+        self.unit_costs = market.unit_costs[self.products]
+        self.budget = config.discount_budget * config.budget_window * float(self.list_prices.mean())
+        self.budget_left = self.budget
+        self.visit = 0
+        self.reference_prices = [self.list_prices.tolist() for _ in range(config.n_customers)]
+        self.purchases = [0] * config.n_customers
+        self.visits = [0] * config.n_customers
+        self._list_price_list, self._unit_cost_list = self.list_prices.tolist(), self.unit_costs.tolist()
+        self._static_rows = self._observation_rows()
+        self.history = []
+        info = {"products": self.products.copy(), "customers": self.customer_rows.copy(),
+                "customers_hash": hash((self.customer_rows.tobytes(), self.visitors.tobytes(),
+                                        self.threshold.round(9).tobytes()))}
+        return self._observe(), info
+
+    def step(self, action):
+        config, effect = self.config, self.market.reference_effect
+        requested_share = self.discount_actions.to_price_list(action)[0]
+        visit = self.visit
+        customer, slot = self._visitor_list[visit], self._viewed_list[visit]
+        list_price = self._list_price_list[slot]
+        # simulate the customer's response to the price after the budget cap
+        requested = requested_share * list_price
+        given = min(requested, self.budget_left)
+        price = list_price - given
+        reference = self.reference_prices[customer][slot]
+        gap = (reference - price) / list_price
+        index = self._threshold_list[visit] - self._slope_list[visit] * (price / list_price - 1.0) \
+            + (effect.gain * gap if gap > 0 else effect.loss * gap)
+        bought = index > 0.0
+        # update the state
+        reward = price - self._unit_cost_list[slot] if bought else 0.0
+        if bought:
+            self.budget_left -= given
+            self.purchases[customer] += 1
+        self.visits[customer] += 1
+        self.reference_prices[customer][slot] = effect.theta * reference + (1.0 - effect.theta) * price
+        self.visit = visit = visit + 1
+        if visit % config.budget_window == 0:
+            self.budget_left = self.budget
+        info = {"price": price, "discount": given / list_price, "requested_discount": requested_share,
+                "discount_capped": given < requested - 1e-12, "bought": bought, "customer": customer,
+                "reference_price": self.reference_prices[customer][slot], "budget_left": self.budget_left}
+        if self.render_mode is not None:
+            self.history.append({"discount": given / list_price, "bought": bought, "budget_left": self.budget_left,
+                                 "reference_share": self._mean_reference_share()})
+        # observe; the episode ends after its visits
+        return self._observe(), reward, visit >= config.horizon, False, info
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return render_discounts(self.history, self.config.horizon, self.config.max_discount, self.budget)
+        return None
+
+    # -- what the current step shows ------------------------------------------------------------
+
+    def current_visit(self) -> dict[str, float]:
+        """The visit the next action answers: what a seller knows of it (for rule-based policies).
+
+        ``intercept`` and ``slope`` are the demand source's utility at list price and price
+        sensitivity for this customer, product and day (no noise): a model-based rule may use them.
+        """
+        visit = min(self.visit, self.config.horizon - 1)
+        customer, slot = self._visitor_list[visit], self._viewed_list[visit]
+        return {"customer": customer, "slot": slot, "list_price": self._list_price_list[slot],
+                "unit_cost": self._unit_cost_list[slot], "reference_price": self.reference_prices[customer][slot],
+                "intercept": float(self.intercept[visit]), "slope": float(self.slope[visit]),
+                "budget_left": self.budget_left}
+
+    def _observe(self) -> np.ndarray:
+        visit = min(self.visit, self.config.horizon - 1)
+        observation = self._static_rows[self.visit].copy()
+        customer, slot = self._visitor_list[visit], self._viewed_list[visit]
+        gap, rate, visits, budget = self._dynamic
+        observation[gap] = self.reference_prices[customer][slot] / self._list_price_list[slot] - 1.0
+        observation[rate] = (self.purchases[customer] + 1.0) / (self.visits[customer] + 2.0)
+        observation[visits] = min(self.visits[customer] / self._expected_visits, SCALE_CAP)
+        observation[budget] = self.budget_left / self.budget if self.budget > 0 else 0.0
+        return observation
+
+    def _observation_rows(self) -> np.ndarray:
+        """``[horizon + 1, size]`` every visit's observation without the moving state (computed at reset)."""
+        config, parts, market = self.config, self.slices, self.market
+        visits = np.minimum(np.arange(config.horizon + 1), config.horizon - 1)
+        viewed = self.products[self.viewed[visits]]
+        rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
+        rows[:, parts["customer_embedding"]] = self.customer_embeddings[self.customer_rows[self.visitors[visits]]]
+        rows[:, parts["product_embedding"]] = self.product_embeddings[viewed]
+        rows[:, parts["window_left"]] = ((config.budget_window - np.arange(config.horizon + 1) % config.budget_window)
+                                         / config.budget_window)[:, None]
+        rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
+        rows[:, parts["list_price"]] = np.minimum(market.list_prices[viewed] / self.catalogue_median_price,
+                                                  SCALE_CAP)[:, None]
+        rows[:, parts["unit_cost_share"]] = np.minimum(market.unit_costs[viewed] / market.list_prices[viewed],
+                                                       SCALE_CAP)[:, None]
+        rows[:, parts["market"]] = market.market_feature_table[self._days(visits)]
+        return rows
+
+    def _mean_reference_share(self) -> float:
+        return float(np.mean(np.asarray(self.reference_prices) / self.list_prices[None, :]))
+
+    # -- the episode's draws (common random numbers) ---------------------------------------------
+
+    def _draw_episode(self, options: dict | None) -> None:
+        """Products, pool, visitors, viewed products and one uniform per visit, in this order."""
+        config, market, rng = self.config, self.market, self.np_random
+        pool = market.train_products if config.product_pool == "train" else market.cold_start_products
+        products = np.sort(rng.choice(pool, size=config.n_products, replace=False))
+        if options and "products" in options:
+            products = np.asarray(options["products"], dtype=np.int64).reshape(-1)
+            if products.size != config.n_products:
+                raise ValueError(f"reset option 'products' needs {config.n_products} product indices; "
+                                 f"got {products.size}")
+        self.products = products
+        self.customer_rows = rng.choice(market.customer_weights.size, size=config.n_customers, replace=False,
+                                        p=market.customer_weights)
+        self.visitors = rng.integers(0, config.n_customers, size=config.horizon)
+        self.viewed = rng.integers(0, config.n_products, size=config.horizon)
+        uniforms = rng.random(config.horizon)
+        rows, viewed_products = self.customer_rows[self.visitors], products[self.viewed]
+        days = self._days(np.arange(config.horizon))
+        intercept, slope = market.demand.intercept_and_slope(rows, viewed_products, market.context(days,
+                                                                                                viewed_products))
+        self.intercept = np.broadcast_to(intercept, (config.horizon,)).astype(float)
+        self.slope = np.broadcast_to(slope, (config.horizon,)).astype(float)
+        self.threshold = self.intercept - logit(np.clip(uniforms, 1e-12, 1 - 1e-12))
+        self._visitor_list, self._viewed_list = self.visitors.tolist(), self.viewed.tolist()
+        self._threshold_list, self._slope_list = self.threshold.tolist(), self.slope.tolist()
+
+    def _days(self, visits: np.ndarray) -> np.ndarray:
+        return (self.config.season_start_day + visits // self.config.visits_per_day) % self.market.n_days
+
+    def _check_market(self) -> None:
+        config, market = self.config, self.market
+        if market.demand.response != "purchase_probability":
+            raise ConfigError(f"{ENV_NAME} needs a world whose demand is a purchase probability per visit (the "
+                              f"synthetic world); this world's demand is {market.demand.response}")
+        pool = market.train_products if config.product_pool == "train" else market.cold_start_products
+        if pool.size < config.n_products:
+            raise ConfigError(f"{ENV_NAME}: n_products={config.n_products} but the {config.product_pool} pool "
+                              f"holds {pool.size} products; lower n_products")
+        customers = int(np.count_nonzero(market.customer_weights))
+        if customers < config.n_customers:
+            raise ConfigError(f"{ENV_NAME}: n_customers={config.n_customers} but the world has {customers} "
+                              f"customers; lower n_customers")

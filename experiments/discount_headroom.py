@@ -1,0 +1,91 @@
+"""Headroom of PersonalizedDiscount-v0: the bounds against the best fixed discount, the myopic rule and others.
+
+Every policy plays the same episodes (common random numbers: one seed, identical customers and
+willingness to pay). Margins are realised (simulated) returns, pooled over episodes; the
+hindsight bound (``upper_bound``) is computed on each episode's own draws, and no policy may
+exceed it on any episode; the expected bound (Lagrangian, non-clairvoyant) is the tighter
+yardstick of what a policy that does not see the future could gain::
+
+    python -m pricegym.experiments.discount_headroom --episodes 20
+    python -m pricegym.experiments.discount_headroom --demand-run runs/fit-demand/synthetic-default
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from pricegym.agents.discount_baselines import DISCOUNT_BASELINES
+from pricegym.agents.rollout import episode_return
+from pricegym.encoders.demand_tables import TABLES_FILE
+from pricegym.envs import PersonalizedDiscountConfig, PersonalizedDiscountEnv
+from pricegym.envs.discount_bounds import expected_bound, hindsight_bound
+from pricegym.errors import PricegymError
+
+
+def discount_headroom(config: PersonalizedDiscountConfig, episodes: int, seed: int = 0,
+                      progress: bool = True) -> dict[str, float]:
+    """Pooled mean margin per episode of each listed baseline and both bounds, and bound violations."""
+    env = PersonalizedDiscountEnv(config)
+    policies = [policy() for policy in DISCOUNT_BASELINES]
+    totals = dict.fromkeys(["upper_bound", "expected_bound", *(policy.name for policy in policies)], 0.0)
+    violations = 0
+    for episode in tqdm(range(episodes), desc=f"PersonalizedDiscount-v0 headroom ({config.demand_source})",
+                        disable=not progress):
+        returns = {policy.name: episode_return(env, policy, seed + episode) for policy in policies}
+        bound = hindsight_bound(env).value
+        violations += sum(value > bound + 1e-9 for value in returns.values())
+        totals["upper_bound"] += bound
+        totals["expected_bound"] += expected_bound(env).value
+        for name, value in returns.items():
+            totals[name] += value
+    means = {name: total / episodes for name, total in totals.items()}
+    means["bound violations"] = violations
+    return means
+
+
+def headroom_row(config: PersonalizedDiscountConfig, episodes: int, seed: int = 0, progress: bool = True) -> dict:
+    """One table row: the bounds' mean margins and each rule as a % of both."""
+    means = discount_headroom(config, episodes, seed, progress)
+    row = {"demand source": config.demand_source, "episodes": episodes,
+           "upper_bound (hindsight)": means["upper_bound"], "expected bound": means["expected_bound"]}
+    for policy in DISCOUNT_BASELINES:
+        name = policy.name
+        row[f"{name} % of upper_bound"] = 100.0 * means[name] / means["upper_bound"]
+        row[f"{name} % of expected bound"] = 100.0 * means[name] / means["expected_bound"]
+    row["bound violations"] = means["bound violations"]
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pricegym.experiments.discount_headroom",
+                                     description="Headroom table of PersonalizedDiscount-v0 on its default config.")
+    parser.add_argument("--episodes", type=int, default=20, help="episodes pooled (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
+    parser.add_argument("--demand-run", type=Path, default=None,
+                        help="also evaluate with the fitted demand of this fit-demand run (default synthetic world)")
+    arguments = parser.parse_args(argv)
+    if arguments.episodes <= 0:
+        parser.error(f"--episodes must be positive; got {arguments.episodes}")
+    if arguments.demand_run is not None and not (arguments.demand_run / TABLES_FILE).is_file():
+        print(f"pricegym: error: {arguments.demand_run}: holds no demand tables; pass the folder of a "
+              "`pricegym fit-demand --world synthetic` run", file=sys.stderr)
+        return 1
+    try:
+        rows = [headroom_row(PersonalizedDiscountConfig(), arguments.episodes, arguments.seed)]
+        if arguments.demand_run is not None:
+            fitted = PersonalizedDiscountConfig(demand_source="fitted", demand_run=arguments.demand_run)
+            rows.append(headroom_row(fitted, arguments.episodes, arguments.seed))
+    except PricegymError as error:
+        print(f"pricegym: error: {error}", file=sys.stderr)
+        return 1
+    print(pd.DataFrame(rows).T.to_string(header=False, float_format=lambda value: f"{value:.1f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

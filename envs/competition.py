@@ -231,9 +231,10 @@ class CompetitionEnv(gym.Env):
         level_draws = rng.integers(0, config.random_levels, size=(n_seasons, horizon, self.rules_random_count))
         row_products = products[block // horizon]
         days = (config.season_start_day + periods) % market.n_days
-        intercept, slope = market.demand.intercept_and_slope(customers, row_products, market.context(days,
-                                                                                                row_products))
-        intercept = np.broadcast_to(intercept, periods.shape) + appeal_over_season(horizon, config.appeal_decay)[periods]
+        context = market.context(days, row_products)
+        intercept, slope = market.demand.intercept_and_slope(customers, row_products, context)
+        appeal = appeal_over_season(horizon, config.appeal_decay)[periods]
+        intercept = np.broadcast_to(intercept, periods.shape) + appeal
         return {"products": products, "period_start": np.concatenate([[0], np.cumsum(arrivals)]),
                 "customers": customers, "noise": noise, "level_draws": level_draws,
                 "utility_at_list": _utility_at_list(intercept, noise, self._appeal),

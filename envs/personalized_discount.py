@@ -11,7 +11,7 @@ from scipy.special import logit
 from pricegym.envs.config_checks import with_overrides
 from pricegym.envs.discount_config import ENV_NAME, PersonalizedDiscountConfig
 from pricegym.envs.market import PricingMarket, build_market
-from pricegym.envs.observation import SCALE_CAP, FeatureLayout, market_features
+from pricegym.envs.observation import SCALE_CAP, FeatureLayout
 from pricegym.envs.price_actions import PriceActions
 from pricegym.envs.render import render_discounts
 from pricegym.errors import ConfigError

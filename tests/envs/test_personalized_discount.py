@@ -191,7 +191,8 @@ def test_the_hindsight_bound_is_reached_by_a_clairvoyant_seller_without_a_budget
     assert total <= bound + 1e-6 and total == pytest.approx(bound, rel=1e-4)
 
 
-def test_headroom_on_defaults_the_bound_beats_best_fixed_and_myopic_by_five_percent(env):
+def test_headroom_on_defaults_the_bound_beats_best_fixed_and_myopic_by_five_percent():
+    env = PersonalizedDiscountEnv()  # the default configuration on the default synthetic world, ground-truth demand
     totals = {"bound": 0.0, "fixed": 0.0, "myopic": 0.0}
     fixed, myopic = BestFixedDiscountPolicy(), MyopicDiscountPolicy()
     for seed in range(6):

@@ -24,6 +24,8 @@ demo: $(INSTALLED)
 	$(BIN)/pricegym fit-demand --world synthetic --out $(DEMO_DIR)/demand --overwrite
 	$(BIN)/pricegym fit-pricer --world synthetic --out $(DEMO_DIR)/pricer --overwrite
 	$(BIN)/python -m pricegym.experiments.markdown_headroom --episodes 10 --demand-run $(DEMO_DIR)/demand
+	$(BIN)/python -m pricegym.experiments.discount_headroom --episodes 10 --demand-run $(DEMO_DIR)/demand
+	$(BIN)/python -m pricegym.experiments.competition_headroom --episodes 10 --demand-run $(DEMO_DIR)/demand
 	$(BIN)/pricegym bench-speed --quick --demand-run $(DEMO_DIR)/demand
 
 test: $(INSTALLED)

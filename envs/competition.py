@@ -96,34 +96,44 @@ class CompetitionEnv(gym.Env):
         self._appeal = [0.0] + [config.rival_appeal] * self.n_rivals
         self._dynamic_start = self.slices["previous_price"].start
         self.rules_random_count = sum(name == "random" for name in config.rivals)
+        self._follow = RivalRules.build(config.rivals, config.undercut_share, 1.0, config.random_levels, 0.0,
+                                        1.0).follow.tolist()
         self.history: list[dict[str, object]] = []
 
     # -- episode -------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        config, market = self.config, self.market
         self._draw_season(options, seed is not None)
-        self.list_price = float(market.list_prices[self.product])
-        self.unit_cost = float(market.unit_costs[self.product]) if config.reward == "margin" else 0.0
-        low, high = self._price_range()
+        batch, season = self._batch, self._season
+        self.list_price = batch["list_price"][season]
+        self.unit_cost = batch["unit_cost"][season] if self.config.reward == "margin" else 0.0
+        low, high = batch["low"][season], batch["high"][season]
         self.price_actions.set_ranges(np.array([low]), np.array([high]))
-        self.rules = RivalRules.build(config.rivals, config.undercut_share, config.rival_fixed_price * self.list_price,
-                                      config.random_levels, low, high)
-        self._offsets = self.rules.offsets(self.level_draws).tolist()  # [T][R]
-        self._follow = self.rules.follow.tolist()
+        self._rules = None
+        self._low, self._high = low, high
+        self._offsets = batch["offsets"][season].tolist()  # [T][R]
         self._price_scale = 1.0 / max(high - low, 1e-12)
         self.start_price = min(max(self.list_price, low), high)
         self.period = 0
         self.previous_price = self.start_price
         self.rival_prices = self._react(self.start_price)
         self.units_sold, self.rival_units_sold = 0, [0] * self.n_rivals
-        self._static_rows = self._observation_rows()
+        self._static_rows = batch["rows"][season]
         self.history = []
         info = {"products": np.array([self.product]), "rival_prices": list(self.rival_prices),
-                "customers_hash": hash((self.customers.tobytes(), self.noise.round(9).tobytes(),
-                                        self.level_draws.tobytes()))}
+                "customers_hash": batch["hashes"][season]}
         return self._observe(), info
+
+    @property
+    def rules(self) -> RivalRules:
+        """The rivals of the current episode (built on demand: the step needs only plain numbers)."""
+        if self._rules is None:
+            config = self.config
+            self._rules = RivalRules.build(config.rivals, config.undercut_share,
+                                           config.rival_fixed_price * self.list_price, config.random_levels,
+                                           self._low, self._high)
+        return self._rules
 
     def step(self, action):
         config = self.config
@@ -155,7 +165,7 @@ class CompetitionEnv(gym.Env):
 
     def _react(self, agent_price: float) -> list[float]:
         """The rivals' prices for the current period, from the agent's price of the period before."""
-        low, high = self.rules.low, self.rules.high
+        low, high = self._low, self._high
         offsets = self._offsets[min(self.period, self.config.horizon - 1)]
         return [min(max(follow * agent_price + offset, low), high)
                 for follow, offset in zip(self._follow, offsets, strict=True)]
@@ -173,34 +183,57 @@ class CompetitionEnv(gym.Env):
 
     def _observe(self) -> np.ndarray:
         observation = self._static_rows[self.period].copy()
-        low, scale, sales_scale = self.rules.low, self._price_scale, 1.0 / self.config.arrival_rate
+        low, scale, sales_scale = self._low, self._price_scale, 1.0 / self.config.arrival_rate
         values = [(self.previous_price - low) * scale] + [(price - low) * scale for price in self.rival_prices]
         values += [min(units * sales_scale, SCALE_CAP) for units in (self.units_sold, *self.rival_units_sold)]
         start = self._dynamic_start
         observation[start:start + len(values)] = values
         return observation
 
-    def _observation_rows(self) -> np.ndarray:
+    def _observation_rows(self, products: np.ndarray, list_prices: np.ndarray) -> np.ndarray:
+        """``[B, T + 1, size]`` every season's observations without the moving state (once per batch)."""
         config, parts, market = self.config, self.slices, self.market
         days = (config.season_start_day + np.minimum(np.arange(config.horizon + 1), config.horizon - 1)) % market.n_days
-        rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
-        rows[:, parts["product_embedding"]] = self.embeddings[self.product]
-        rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
-        rows[:, parts["list_price"]] = min(self.list_price / self.catalogue_median_price, SCALE_CAP)
-        rows[:, parts["market"]] = market.market_feature_table[days]
+        rows = np.zeros((products.size, config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
+        rows[:, :, parts["product_embedding"]] = self.embeddings[products][:, None, :]
+        rows[:, :, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
+        list_price_scale = np.minimum(list_prices / self.catalogue_median_price, SCALE_CAP)
+        rows[:, :, parts["list_price"]] = list_price_scale[:, None, None]
+        rows[:, :, parts["market"]] = market.market_feature_table[days]
         return rows
 
-    def _price_range(self) -> tuple[float, float]:
-        low, high = self.market.price_ranges[self.product]
+    def _price_ranges(self, products: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each product's lowest and highest allowed price (see ``MarkdownConfig.price_range``)."""
+        low, high = self.market.price_ranges[products, 0], self.market.price_ranges[products, 1]
         if self.config.price_range is not None:
-            wanted_low, wanted_high = np.multiply(self.config.price_range, self.market.list_prices[self.product])
+            wanted_low, wanted_high = np.multiply.outer(self.config.price_range, self.market.list_prices[products])
             if self.market.source == "fitted":
-                wanted_low, wanted_high = max(wanted_low, low), min(wanted_high, high)
+                wanted_low, wanted_high = np.maximum(wanted_low, low), np.minimum(wanted_high, high)
             low, high = wanted_low, wanted_high
-        if not high > low:
+        if np.any(high <= low):
             raise ValueError(f"{ENV_NAME}: price_range {self.config.price_range} leaves no price inside the range "
-                             f"the fitted demand model saw for product {self.product}; widen it")
-        return float(low), float(high)
+                             f"the fitted demand model saw for some of products {np.unique(products).tolist()}; "
+                             "widen it")
+        return low, high
+
+    def _season_features(self, batch: dict[str, object]) -> dict[str, object]:
+        """Everything fixed for each season of a batch: prices, rivals' offsets, observation rows, fingerprints."""
+        config, market, products = self.config, self.market, batch["products"]
+        list_prices = market.list_prices[products]
+        low, high = self._price_ranges(products)
+        offsets = np.zeros((products.size, config.horizon, self.n_rivals))
+        for season in range(products.size):
+            fixed_price = config.rival_fixed_price * list_prices[season]
+            rules = RivalRules.build(config.rivals, config.undercut_share, fixed_price,
+                                     config.random_levels, low[season], high[season])
+            offsets[season] = rules.offsets(batch["level_draws"][season])
+        starts = batch["period_start"][::config.horizon]
+        hashes = [hash((batch["customers"][first:last].tobytes(), batch["noise"][first:last].round(9).tobytes(),
+                        batch["level_draws"][season].tobytes()))
+                  for season, (first, last) in enumerate(zip(starts[:-1], starts[1:], strict=True))]
+        return {"list_price": list_prices.tolist(), "unit_cost": market.unit_costs[products].tolist(),
+                "low": low.tolist(), "high": high.tolist(), "offsets": offsets, "hashes": hashes,
+                "rows": self._observation_rows(products, list_prices)}
 
     def _draw_season(self, options: dict | None, reseeded: bool) -> None:
         """Move to the next season of the batch, drawing a new batch when reseeded, spent or asked for products."""
@@ -235,10 +268,12 @@ class CompetitionEnv(gym.Env):
         intercept, slope = market.demand.intercept_and_slope(customers, row_products, context)
         appeal = appeal_over_season(horizon, config.appeal_decay)[periods]
         intercept = np.broadcast_to(intercept, periods.shape) + appeal
-        return {"products": products, "period_start": np.concatenate([[0], np.cumsum(arrivals)]),
-                "customers": customers, "noise": noise, "level_draws": level_draws,
-                "utility_at_list": _utility_at_list(intercept, noise, self._appeal),
-                "slope": np.broadcast_to(slope, periods.shape)}
+        batch = {"products": products, "period_start": np.concatenate([[0], np.cumsum(arrivals)]),
+                 "customers": customers, "noise": noise, "level_draws": level_draws,
+                 "utility_at_list": _utility_at_list(intercept, noise, self._appeal),
+                 "slope": np.broadcast_to(slope, periods.shape)}
+        batch.update(self._season_features(batch))
+        return batch
 
     def _select_season(self) -> None:
         """Point the episode at season ``self._season`` of the batch: per-period blocks of its customers."""

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 
 from pricegym.envs.competition_config import ENV_NAME, CompetitionConfig
-from pricegym.envs.config_checks import with_overrides
+from pricegym.envs.config_checks import fingerprint, with_overrides
 from pricegym.envs.customer_stream import appeal_over_season
 from pricegym.envs.market import PricingMarket, build_market, draw_customers, stacked_cdf
 from pricegym.envs.observation import SCALE_CAP, FeatureLayout
@@ -30,7 +30,7 @@ class CompetitionEnv(gym.Env):
     arrives (a mix of the population that drifts toward bargain hunters over the season, as in
     Markdown-v0) and each chooses one seller, or none, by a **multinomial logit** over the demand
     source's utilities at the sellers' prices (:func:`~pricegym.envs.rivals.choice_probabilities`;
-    with no rivals it is the demand source's purchase probability). Rivals follow rules
+    for a lone seller it would be the demand source's purchase probability). Rivals follow rules
     (:mod:`pricegym.envs.rivals`) that react to the agent's price of the **previous** period, so
     today's price sets tomorrow's competition: a price cut now is met by an undercut tomorrow.
     Inventory is unlimited.
@@ -91,6 +91,7 @@ class CompetitionEnv(gym.Env):
         self.price_actions = PriceActions(config.action_space, 1, config.ladder_size, ENV_NAME)
         self.action_space = self.price_actions.space
         self.catalogue_median_price = float(np.median(self.market.list_prices))
+        self._check_price_ranges()
         self.period_weights = self.market.shopper_weights(config.horizon, config.shopper_mix_shift)
         self._shopper_cdf = stacked_cdf(self.period_weights)
         self._appeal = [0.0] + [config.rival_appeal] * self.n_rivals
@@ -210,11 +211,21 @@ class CompetitionEnv(gym.Env):
             if self.market.source == "fitted":
                 wanted_low, wanted_high = np.maximum(wanted_low, low), np.minimum(wanted_high, high)
             low, high = wanted_low, wanted_high
-        if np.any(high <= low):
-            raise ValueError(f"{ENV_NAME}: price_range {self.config.price_range} leaves no price inside the range "
-                             f"the fitted demand model saw for some of products {np.unique(products).tolist()}; "
-                             "widen it")
         return low, high
+
+    def _check_price_ranges(self) -> None:
+        """Every product of the pool must keep some price inside its range (checked once, not per batch)."""
+        market, config = self.market, self.config
+        pool = market.train_products if config.product_pool == "train" else market.cold_start_products
+        if pool.size == 0:
+            raise ConfigError(f"{ENV_NAME}: the {config.product_pool} product pool of this world is empty; choose "
+                              f"product_pool 'train' or 'cold_start' with products")
+        low, high = self._price_ranges(pool)
+        empty = pool[high <= low]
+        if empty.size:
+            raise ConfigError(f"{ENV_NAME}: price_range {config.price_range} leaves no price inside the range the "
+                              f"fitted demand model saw for {empty.size} of the {pool.size} products in the pool "
+                              f"(e.g. product {int(empty[0])}); widen price_range")
 
     def _season_features(self, batch: dict[str, object]) -> dict[str, object]:
         """Everything fixed for each season of a batch: prices, rivals' offsets, observation rows, fingerprints."""
@@ -228,8 +239,8 @@ class CompetitionEnv(gym.Env):
                                      config.random_levels, low[season], high[season])
             offsets[season] = rules.offsets(batch["level_draws"][season])
         starts = batch["period_start"][::config.horizon]
-        hashes = [hash((batch["customers"][first:last].tobytes(), batch["noise"][first:last].round(9).tobytes(),
-                        batch["level_draws"][season].tobytes()))
+        hashes = [fingerprint(batch["customers"][first:last], batch["noise"][first:last].round(9),
+                              batch["level_draws"][season])
                   for season, (first, last) in enumerate(zip(starts[:-1], starts[1:], strict=True))]
         return {"list_price": list_prices.tolist(), "unit_cost": market.unit_costs[products].tolist(),
                 "low": low.tolist(), "high": high.tolist(), "offsets": offsets, "hashes": hashes,

@@ -11,7 +11,9 @@ from pricegym.envs.config_checks import (
     REWARDS,
     check_choice,
     check_demand_source,
+    check_finite,
     check_non_negative,
+    check_non_negative_int,
     check_positive_int,
     check_price_range,
 )
@@ -81,6 +83,8 @@ class CompetitionConfig:
         check_positive_int(ENV_NAME, self, "horizon", "ladder_size", "random_levels")
         if self.ladder_size < 2:
             raise ConfigError(f"{ENV_NAME}: ladder_size must be at least 2; got {self.ladder_size}")
+        check_finite(ENV_NAME, self, "undercut_share", "rival_fixed_price", "rival_appeal", "arrival_rate",
+                     "shopper_mix_shift")
         if not self.arrival_rate > 0:
             raise ConfigError(f"{ENV_NAME}: arrival_rate must be positive; got {self.arrival_rate}")
         if not 0.0 <= self.undercut_share < 1.0:
@@ -88,5 +92,6 @@ class CompetitionConfig:
         if not self.rival_fixed_price > 0:
             raise ConfigError(f"{ENV_NAME}: rival_fixed_price must be a positive multiple of the list price; "
                               f"got {self.rival_fixed_price!r}")
-        check_non_negative(ENV_NAME, self, "embedding_dim", "season_start_day", "appeal_decay")
+        check_non_negative(ENV_NAME, self, "appeal_decay")
+        check_non_negative_int(ENV_NAME, self, "embedding_dim", "season_start_day")
         check_price_range(ENV_NAME, self.price_range)

@@ -11,7 +11,9 @@ from pricegym.envs.config_checks import (
     REWARDS,
     check_choice,
     check_demand_source,
+    check_finite,
     check_non_negative,
+    check_non_negative_int,
     check_positive_int,
     check_price_range,
 )
@@ -90,6 +92,7 @@ class MarkdownConfig:
                                                    or self.initial_inventory <= 0):
             raise ConfigError(f"{ENV_NAME}: initial_inventory must be a positive integer or None; "
                               f"got {self.initial_inventory!r}")
+        check_finite(ENV_NAME, self, "stock_cover", "arrival_rate", "shopper_mix_shift")
         if not self.stock_cover > 0:
             raise ConfigError(f"{ENV_NAME}: stock_cover must be positive; got {self.stock_cover}")
         check_positive_int(ENV_NAME, self, "n_products", "horizon", "ladder_size")
@@ -97,6 +100,6 @@ class MarkdownConfig:
             raise ConfigError(f"{ENV_NAME}: ladder_size must be at least 2; got {self.ladder_size}")
         if not self.arrival_rate > 0:
             raise ConfigError(f"{ENV_NAME}: arrival_rate must be positive; got {self.arrival_rate}")
-        check_non_negative(ENV_NAME, self, "holding_cost", "salvage_share", "embedding_dim", "season_start_day",
-                           "appeal_decay")
+        check_non_negative(ENV_NAME, self, "holding_cost", "salvage_share", "appeal_decay")
+        check_non_negative_int(ENV_NAME, self, "embedding_dim", "season_start_day")
         check_price_range(ENV_NAME, self.price_range)

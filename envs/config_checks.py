@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import fields, replace
 from typing import Any, TypeVar
+
+import numpy as np
 
 from pricegym.errors import ConfigError
 
@@ -30,11 +34,28 @@ def check_positive_int(env_name: str, config: object, *names: str) -> None:
 
 
 def check_non_negative(env_name: str, config: object, *names: str) -> None:
-    """Each named field must be a number >= 0."""
+    """Each named field must be a finite number >= 0."""
+    check_finite(env_name, config, *names)
     for name in names:
         value = getattr(config, name)
-        if not value >= 0:  # NaN fails too
+        if not value >= 0:
             raise ConfigError(f"{env_name}: {name} must be >= 0; got {value!r}")
+
+
+def check_non_negative_int(env_name: str, config: object, *names: str) -> None:
+    """Each named field must be an integer >= 0."""
+    for name in names:
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{env_name}: {name} must be an integer >= 0; got {value!r}")
+
+
+def check_finite(env_name: str, config: object, *names: str) -> None:
+    """Each named field must be a finite real number (not NaN, not infinite)."""
+    for name in names:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ConfigError(f"{env_name}: {name} must be a finite number; got {value!r}")
 
 
 def check_price_range(env_name: str, price_range: tuple[float, float] | None) -> None:
@@ -59,3 +80,11 @@ def with_overrides(env_name: str, config: Config, overrides: dict[str, Any]) -> 
     if unknown:
         raise ConfigError(f"{env_name}: unknown option(s) {unknown}; valid options are {sorted(known)}")
     return replace(config, **overrides)
+
+
+def fingerprint(*arrays: np.ndarray) -> str:
+    """A stable digest of arrays (equal across processes and runs, unlike ``hash``)."""
+    digest = hashlib.blake2b(digest_size=12)
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()

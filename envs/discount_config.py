@@ -11,6 +11,7 @@ from pricegym.envs.config_checks import (
     check_choice,
     check_demand_source,
     check_non_negative,
+    check_non_negative_int,
     check_positive_int,
 )
 from pricegym.errors import ConfigError
@@ -36,7 +37,8 @@ class PersonalizedDiscountConfig:
         budget_window: N, visits after which the discount budget is refilled.
         discount_budget: the budget of each window, as the average discount per visit it affords,
             in shares of the mean list price: ``budget = discount_budget x N x mean list price``.
-        max_discount: the largest discount, as a share of the list price (prices never exceed it).
+        max_discount: the largest discount, as a share of the list price (there are no surcharges:
+            prices never exceed the list price).
         action_space: ``"box"`` (``[-1, 1]`` mapped to ``[0, max_discount]``) or ``"ladder"``
             (``Discrete(ladder_size)`` evenly spaced discounts over ``[0, max_discount]``).
         ladder_size: discounts on the ladder.
@@ -71,7 +73,8 @@ class PersonalizedDiscountConfig:
                            "visits_per_day")
         if self.ladder_size < 2:
             raise ConfigError(f"{ENV_NAME}: ladder_size must be at least 2; got {self.ladder_size}")
-        check_non_negative(ENV_NAME, self, "discount_budget", "embedding_dim", "season_start_day")
-        if not 0.0 < self.max_discount < 1.0:
+        check_non_negative(ENV_NAME, self, "discount_budget")
+        check_non_negative_int(ENV_NAME, self, "embedding_dim", "season_start_day")
+        if not (isinstance(self.max_discount, int | float) and 0.0 < self.max_discount < 1.0):
             raise ConfigError(f"{ENV_NAME}: max_discount is a share of the list price and must lie in (0, 1); "
                               f"got {self.max_discount!r}")

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from pricegym.envs.config import MarkdownConfig
-from pricegym.envs.config_checks import with_overrides
+from pricegym.envs.config_checks import fingerprint, with_overrides
 from pricegym.envs.customer_stream import SeasonBatch, buyers_with_memory, draw_seasons
 from pricegym.envs.market import PricingMarket, build_market, stacked_cdf
 from pricegym.envs.observation import ObservationLayout
@@ -195,7 +195,7 @@ class MarkdownEnv(gym.Env):
                                                                                       products[None, :, :]], 0, 1)
         offsets = self.seasons.period_start[::config.horizon]
         seasons = self.seasons
-        hashes = [hash((seasons.customers[start:end].tobytes(), seasons.threshold[start:end].round(9).tobytes()))
+        hashes = [fingerprint(seasons.customers[start:end], seasons.threshold[start:end].round(9))
                   for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
         return {"low": low, "high": high, "inventory": inventory, "rows": rows, "hashes": hashes,
                 "start_prices": np.clip(list_prices, low, high), "inventory_scale": 1.0 / inventory,

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from scipy.special import logit
 
-from pricegym.envs.config_checks import with_overrides
+from pricegym.envs.config_checks import fingerprint, with_overrides
 from pricegym.envs.discount_config import ENV_NAME, PersonalizedDiscountConfig
 from pricegym.envs.market import PricingMarket, build_market
 from pricegym.envs.observation import SCALE_CAP, FeatureLayout
@@ -121,8 +121,7 @@ class PersonalizedDiscountEnv(gym.Env):
         self._static_rows = self._observation_rows()
         self.history = []
         info = {"products": self.products.copy(), "customers": self.customer_rows.copy(),
-                "customers_hash": hash((self.customer_rows.tobytes(), self.visitors.tobytes(),
-                                        self.threshold.round(9).tobytes()))}
+                "customers_hash": fingerprint(self.customer_rows, self.visitors, self.viewed, self.threshold.round(9))}
         return self._observe(), info
 
     def step(self, action):
@@ -198,8 +197,9 @@ class PersonalizedDiscountEnv(gym.Env):
         rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
         rows[:, parts["customer_embedding"]] = self.customer_embeddings[self.customer_rows[self.visitors[visits]]]
         rows[:, parts["product_embedding"]] = self.product_embeddings[viewed]
-        rows[:, parts["window_left"]] = ((config.budget_window - np.arange(config.horizon + 1) % config.budget_window)
-                                         / config.budget_window)[:, None]
+        steps = np.arange(config.horizon + 1)
+        window_left = np.minimum(config.budget_window - steps % config.budget_window, config.horizon - steps)
+        rows[:, parts["window_left"]] = (window_left / config.budget_window)[:, None]
         rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
         rows[:, parts["list_price"]] = np.minimum(market.list_prices[viewed] / self.catalogue_median_price,
                                                   SCALE_CAP)[:, None]

@@ -8,7 +8,9 @@ For each of Markdown-v0, PersonalizedDiscount-v0 and Competition-v0:
   closed-form numpy logit (the ground truth), in the same run.
 
 Both take uniformly random actions for ``steps`` steps, resets included, seeded, and count the
-non-finite observations and rewards met on the way (the figure's ``non_finite`` key must be 0).
+non-finite rewards (every step) and final observations (every episode's end; checking every
+observation would slow the loop being timed) met on the way (the figure's ``non_finite`` key must
+be 0).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from pricegym.agents.competition_baselines import (
     BestResponsePolicy,
     CompetitionFixedPricePolicy,
     CompetitionListPricePolicy,
+    CompetitionMyopicPolicy,
     CompetitionRandomPolicy,
 )
 from pricegym.agents.rollout import episode_return
@@ -221,3 +222,59 @@ def test_renders_prices_against_rivals(small_world_config):
         env.step(env.action_space.sample())
     image = env.render()
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 and image.std() > 0
+
+
+@pytest.mark.parametrize("options", [
+    {"rivals": ("undercut", "random", "fixed", "match"), "random_levels": 3, "action_space": "ladder",
+     "ladder_size": 9, "rival_fixed_price": 0.7, "undercut_share": 0.3},
+    {"rivals": ("random", "random"), "random_levels": 4, "action_space": "ladder", "ladder_size": 5},
+    {"rivals": ("match", "undercut"), "reward": "margin"},
+])
+def test_the_dynamic_program_sees_exactly_the_rival_prices_the_environment_posts(small_world_config, options):
+    env = CompetitionEnv(CompetitionConfig(world=small_world_config, **options))
+    for seed in range(4):
+        env.reset(seed=seed)
+        season = competition_season(env, 11)
+        rng = np.random.default_rng(seed)
+        n_random = env.level_draws.shape[1]
+        level_weights = env.config.random_levels ** np.arange(n_random - 1, -1, -1)
+        state = season.start_state
+        for period in range(env.config.horizon):
+            level = int(env.level_draws[period] @ level_weights) if n_random else 0
+            np.testing.assert_allclose(env.rival_prices, season.rival_prices[state, level])
+            rung = int(rng.integers(season.price_grid.size))
+            env.step(env.price_actions.to_action(np.array([season.price_grid[rung]])))
+            state = rung
+
+
+def test_actions_never_touch_the_random_stream(env):
+    states = []
+    for policy in (CompetitionListPricePolicy(), CompetitionRandomPolicy(seed=3), CompetitionMyopicPolicy()):
+        episode_return(env, policy, 5)
+        states.append((env.np_random.bit_generator.state, env.reset()[1]["customers_hash"]))
+    assert states[0] == states[1] == states[2]
+
+
+def test_too_many_joint_random_levels_for_the_dynamic_program_is_one_clear_error(small_world_config):
+    env = CompetitionEnv(CompetitionConfig(world=small_world_config, rivals=("random",) * 4, random_levels=5,
+                                           horizon=2))
+    env.reset(seed=0)
+    with pytest.raises(ConfigError, match="lower random_levels or the number of random rivals"):
+        competition_season(env)
+
+
+def test_a_price_range_outside_every_fitted_range_is_refused_at_construction(small_world_config, tables_run):
+    with pytest.raises(ConfigError, match="widen price_range"):
+        CompetitionEnv(CompetitionConfig(world=small_world_config, demand_source="fitted", demand_run=tables_run,
+                                         price_range=(0.01, 0.02)))
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"rival_appeal": float("nan")}, "rival_appeal must be a finite number"),
+    ({"shopper_mix_shift": float("nan")}, "shopper_mix_shift must be a finite number"),
+    ({"season_start_day": 1.5}, "season_start_day must be an integer"),
+    ({"arrival_rate": float("inf")}, "arrival_rate must be a finite number"),
+])
+def test_non_finite_or_fractional_numbers_are_refused(options, message):
+    with pytest.raises(ConfigError, match=message):
+        CompetitionConfig(**options)

@@ -165,13 +165,35 @@ def test_the_hindsight_bound_holds_against_every_baseline_on_every_episode(small
         assert bound.kind == "upper_bound" and max(returns) <= bound.value + 1e-9
 
 
-def test_the_expected_bound_holds_against_every_baseline_on_average(env):
-    policies = [policy() for policy in DISCOUNT_BASELINES]
-    returns, bounds = np.zeros(len(policies)), 0.0
-    for seed in range(10):
-        returns += [episode_return(env, policy, seed) for policy in policies]
-        bounds += expected_bound(env).value
-    assert np.all(returns <= bounds)
+def _exact_expected_margin_at_fixed_discount(env, discount: float) -> float:
+    """A fixed discount, with every memory at the list price (each customer's first visit), in expectation."""
+    list_price = env.list_prices[env.viewed]
+    price = (1.0 - discount) * list_price
+    index = env.intercept - env.slope * (price / list_price - 1.0) + env.market.reference_effect.gain * discount
+    return float(np.sum((price - env.unit_costs[env.viewed]) * expit(index)))
+
+
+def test_the_expected_bound_is_at_least_the_exact_expected_margin_of_the_list_price(env):
+    """At the list price memories never move, so its expected margin is exact: the bound must cover it."""
+    for seed in range(5):
+        env.reset(seed=seed)
+        assert expected_bound(env).value >= _exact_expected_margin_at_fixed_discount(env, 0.0) - 1e-9
+
+
+def test_without_a_binding_budget_the_expected_bound_is_the_best_price_per_visit(small_world_config):
+    """With budget to spare the multiplier is 0: the bound is each visit's best expected margin under a
+    list-price memory, which a grid search finds too and which bounds every fixed discount."""
+    env = PersonalizedDiscountEnv(PersonalizedDiscountConfig(world=small_world_config, discount_budget=100.0))
+    env.reset(seed=0)
+    bound = expected_bound(env).value
+    discounts = np.linspace(0.0, env.config.max_discount, 2001)
+    list_price, unit_cost = env.list_prices[env.viewed][:, None], env.unit_costs[env.viewed][:, None]
+    price = (1.0 - discounts[None, :]) * list_price
+    index = (env.intercept[:, None] - env.slope[:, None] * (price / list_price - 1.0)
+             + env.market.reference_effect.gain * discounts[None, :])
+    per_visit_best = ((price - unit_cost) * expit(index)).max(axis=1).clip(min=0.0).sum()
+    assert bound == pytest.approx(per_visit_best, rel=1e-5)
+    assert all(bound >= _exact_expected_margin_at_fixed_discount(env, d) for d in (0.0, 0.1, 0.3, 0.5))
 
 
 def test_the_hindsight_bound_is_reached_by_a_clairvoyant_seller_without_a_budget(small_world_config):
@@ -243,3 +265,71 @@ def test_renders_discounts_budget_and_memory(small_world_config):
         env.step(env.action_space.sample())
     image = env.render()
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 and image.std() > 0
+
+
+def _rng_state_after(env, policy, seed: int) -> tuple[object, str]:
+    episode_return(env, policy, seed)
+    return env.np_random.bit_generator.state, env.reset()[1]["customers_hash"]
+
+
+def test_actions_never_touch_the_random_stream(env):
+    """Common random numbers hold beyond the first episode: whatever the policy, the stream and the
+    next (unseeded) episode's customers are the same."""
+    after_list = _rng_state_after(env, NoDiscountPolicy(), 4)
+    after_random = _rng_state_after(env, RandomDiscountPolicy(seed=9), 4)
+    after_myopic = _rng_state_after(env, MyopicDiscountPolicy(), 4)
+    assert after_list == after_random == after_myopic
+
+
+@pytest.mark.parametrize("options", [
+    {"n_customers": 1, "n_products": 1, "horizon": 6, "budget_window": 3, "discount_budget": 0.1},
+    {"n_customers": 2, "n_products": 2, "horizon": 6, "budget_window": 2, "discount_budget": 0.0},
+    {"n_customers": 1, "n_products": 1, "horizon": 7, "budget_window": 10, "discount_budget": 0.05,
+     "max_discount": 0.9},
+])
+def test_no_sequence_of_ladder_actions_beats_the_hindsight_bound(small_world_config, options):
+    """Brute force on tiny episodes: every action sequence, including the clairvoyant best one."""
+    from itertools import product
+
+    env = PersonalizedDiscountEnv(PersonalizedDiscountConfig(world=small_world_config, action_space="ladder",
+                                                             ladder_size=3, **options))
+    for seed in range(4):
+        env.reset(seed=seed)
+        bound = hindsight_bound(env).value
+        best = -np.inf
+        for actions in product(range(3), repeat=options["horizon"]):
+            env.reset(seed=seed)
+            best = max(best, sum(env.step(action)[1] for action in actions))
+        assert best <= bound + 1e-9
+
+
+@pytest.mark.parametrize("options", [
+    {"discount_budget": 0.0}, {"horizon": 1}, {"budget_window": 1_000}, {"n_customers": 1},
+    {"horizon": 7, "budget_window": 3, "action_space": "ladder"},
+])
+def test_edge_configs_keep_observations_in_space_and_under_the_bound(small_world_config, options):
+    env = PersonalizedDiscountEnv(PersonalizedDiscountConfig(world=small_world_config, **options))
+    policy = RandomDiscountPolicy(seed=1)
+    for seed in range(3):
+        observation, _ = env.reset(seed=seed)
+        policy.begin_episode(env)
+        total, done = 0.0, False
+        while not done:
+            assert env.observation_space.contains(observation)
+            budget_before, list_price = env.budget_left, env.current_visit()["list_price"]
+            observation, reward, done, _, info = env.step(policy.predict(observation)[0])
+            total += reward
+            assert info["discount"] * list_price <= budget_before + 1e-9  # capped to the budget left
+        assert env.observation_space.contains(observation) and total <= hindsight_bound(env).value + 1e-9
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"discount_budget": float("inf")}, "discount_budget must be a finite number"),
+    ({"discount_budget": float("nan")}, "discount_budget must be a finite number"),
+    ({"season_start_day": 1.5}, "season_start_day must be an integer"),
+    ({"embedding_dim": 2.5}, "embedding_dim must be an integer"),
+    ({"max_discount": float("nan")}, "max_discount"),
+])
+def test_non_finite_or_fractional_numbers_are_refused(options, message):
+    with pytest.raises(ConfigError, match=message):
+        PersonalizedDiscountConfig(**options)

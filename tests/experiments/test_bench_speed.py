@@ -66,3 +66,19 @@ def test_truth_tables_give_the_truths_probabilities_in_a_neutral_market(tiny_wor
     rows = decision_rows(tiny_world, 500, seed=1)
     args = (rows.customers, rows.products, rows.prices, None, rows.reference_prices)
     np.testing.assert_allclose(tables.demand(*args), tiny_world.ground_truth.demand(*args), rtol=1e-12)
+
+
+@pytest.mark.parametrize("env_name", ["Markdown-v0", "PersonalizedDiscount-v0", "Competition-v0"])
+def test_every_environment_has_its_speed_and_floor_figures(env_name, monkeypatch):
+    import torch
+
+    from pricegym.experiments import env_speed_figures
+    from pricegym.experiments.bench_speed import BenchContext, BenchSpeedConfig, load_figures
+
+    figures = load_figures()
+    monkeypatch.setattr(env_speed_figures, "QUICK_STEPS", 300)
+    context = BenchContext(BenchSpeedConfig(quick=True), torch.device("cpu"))
+    for kind in ("env_steps_per_s", "env_floor_steps_per_s"):
+        figure = figures[f"{kind}/{env_name}"](context)
+        assert figure["name"] == f"{kind}/{env_name}" and figure["steps"] == 300
+        assert figure["value"] > 0 and figure["non_finite"] == 0

@@ -13,12 +13,13 @@ from pricegym.worlds.synthetic import SyntheticWorldConfig
 SMALL = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=30, n_customers=200, n_exposures=12_000))
 
 
-def test_discount_headroom_puts_every_rule_under_both_bounds():
+def test_discount_headroom_puts_every_rule_under_the_hindsight_bound():
     row = discount_headroom.headroom_row(PersonalizedDiscountConfig(world=SMALL, horizon=100), episodes=2,
                                          progress=False)
-    assert row["bound violations"] == 0 and row["upper_bound (hindsight)"] >= row["expected bound"] > 0
+    assert row["bound violations"] == 0 and row["expected bound"] > 0
     for policy in DISCOUNT_BASELINES:
         assert 0 < row[f"{policy.name} % of upper_bound"] <= 100.0 + 1e-9
+        assert row[f"{policy.name} % of expected bound"] > 0  # an expectation: checked over many episodes elsewhere
 
 
 def test_competition_headroom_puts_every_rule_under_the_best_response():

@@ -203,16 +203,6 @@ class CompetitionEnv(gym.Env):
         rows[:, :, parts["market"]] = market.market_feature_table[days]
         return rows
 
-    def _price_ranges(self, products: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each product's lowest and highest allowed price (see ``MarkdownConfig.price_range``)."""
-        low, high = self.market.price_ranges[products, 0], self.market.price_ranges[products, 1]
-        if self.config.price_range is not None:
-            wanted_low, wanted_high = np.multiply.outer(self.config.price_range, self.market.list_prices[products])
-            if self.market.source == "fitted":
-                wanted_low, wanted_high = np.maximum(wanted_low, low), np.minimum(wanted_high, high)
-            low, high = wanted_low, wanted_high
-        return low, high
-
     def _check_price_ranges(self) -> None:
         """Every product of the pool must keep some price inside its range (checked once, not per batch)."""
         market, config = self.market, self.config
@@ -220,7 +210,7 @@ class CompetitionEnv(gym.Env):
         if pool.size == 0:
             raise ConfigError(f"{ENV_NAME}: the {config.product_pool} product pool of this world is empty; choose "
                               f"product_pool 'train' or 'cold_start' with products")
-        low, high = self._price_ranges(pool)
+        low, high = market.allowed_price_ranges(pool, config.price_range)
         empty = pool[high <= low]
         if empty.size:
             raise ConfigError(f"{ENV_NAME}: price_range {config.price_range} leaves no price inside the range the "
@@ -231,7 +221,7 @@ class CompetitionEnv(gym.Env):
         """Everything fixed for each season of a batch: prices, rivals' offsets, observation rows, fingerprints."""
         config, market, products = self.config, self.market, batch["products"]
         list_prices = market.list_prices[products]
-        low, high = self._price_ranges(products)
+        low, high = market.allowed_price_ranges(products, config.price_range)
         offsets = np.zeros((products.size, config.horizon, self.n_rivals))
         for season in range(products.size):
             fixed_price = config.rival_fixed_price * list_prices[season]

@@ -203,12 +203,7 @@ class MarkdownEnv(gym.Env):
 
     def _price_range(self, products: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each product's lowest and highest allowed price (see ``MarkdownConfig.price_range``)."""
-        low, high = self.market.price_ranges[products, 0], self.market.price_ranges[products, 1]
-        if self.config.price_range is not None:
-            wanted_low, wanted_high = np.multiply.outer(self.config.price_range, self.market.list_prices[products])
-            if self.market.source == "fitted":
-                wanted_low, wanted_high = np.maximum(wanted_low, low), np.minimum(wanted_high, high)
-            low, high = wanted_low, wanted_high
+        low, high = self.market.allowed_price_ranges(products, self.config.price_range)
         if np.any(high <= low):
             raise ValueError(f"Markdown-v0: price_range {self.config.price_range} leaves no price inside the range "
                              f"the fitted demand model saw for some of products {np.unique(products).tolist()}; "

@@ -102,6 +102,20 @@ class PricingMarket:
         """Product embeddings reduced once by a fixed random projection and standardised."""
         return _project(self.product_embeddings, self.list_prices.size, dimension)
 
+    def allowed_price_ranges(self, products: np.ndarray, price_range: tuple[float, float] | None
+                             ) -> tuple[np.ndarray, np.ndarray]:
+        """Each product's lowest and highest allowed price: the observed range, or ``price_range`` x list
+        price; with a fitted demand model ``price_range`` can only narrow the observed range (the model is
+        not to be trusted far from the prices it was fitted on). Empty ranges (high <= low) are the
+        caller's to refuse."""
+        low, high = self.price_ranges[products, 0], self.price_ranges[products, 1]
+        if price_range is not None:
+            wanted_low, wanted_high = np.multiply.outer(price_range, self.list_prices[products])
+            if self.source == "fitted":
+                wanted_low, wanted_high = np.maximum(wanted_low, low), np.minimum(wanted_high, high)
+            low, high = wanted_low, wanted_high
+        return low, high
+
     def project_customer_embeddings(self, dimension: int) -> np.ndarray:
         """Customer (demand row) embeddings, reduced like :meth:`project_embeddings`."""
         vectors = np.zeros((self.customer_weights.size, 0)) if self.customer_embeddings is None \

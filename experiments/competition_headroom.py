@@ -9,17 +9,14 @@ program over (period, previous price), pooled over several episodes of the defau
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
 from tqdm.auto import tqdm
 
-from pricegym.encoders.demand_tables import TABLES_FILE
 from pricegym.envs import CompetitionConfig, CompetitionEnv
 from pricegym.envs.competition_oracle import competition_values
-from pricegym.errors import PricegymError
+from pricegym.experiments.headroom_cli import headroom_main
 
 RULES = ("best fixed price", "myopic", "list price", "random")
 
@@ -46,29 +43,12 @@ def headroom_row(config: CompetitionConfig, episodes: int, seed: int = 0, progre
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pricegym.experiments.competition_headroom",
-                                     description="Exact headroom table of Competition-v0 on its default config.")
-    parser.add_argument("--episodes", type=int, default=20, help="episodes (seasons) pooled (default 20)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    parser.add_argument("--demand-run", type=Path, default=None,
-                        help="also evaluate with the fitted demand of this fit-demand run (default synthetic world)")
-    arguments = parser.parse_args(argv)
-    if arguments.episodes <= 0:
-        parser.error(f"--episodes must be positive; got {arguments.episodes}")
-    if arguments.demand_run is not None and not (arguments.demand_run / TABLES_FILE).is_file():
-        print(f"pricegym: error: {arguments.demand_run}: holds no demand tables; pass the folder of a "
-              "`pricegym fit-demand --world synthetic` run", file=sys.stderr)
-        return 1
-    try:
-        rows = [headroom_row(CompetitionConfig(), arguments.episodes, arguments.seed)]
-        if arguments.demand_run is not None:
-            fitted = CompetitionConfig(demand_source="fitted", demand_run=arguments.demand_run)
-            rows.append(headroom_row(fitted, arguments.episodes, arguments.seed))
-    except PricegymError as error:
-        print(f"pricegym: error: {error}", file=sys.stderr)
-        return 1
-    print(pd.DataFrame(rows).T.to_string(header=False, float_format=lambda value: f"{value:.1f}"))
-    return 0
+    def row(demand_source: str, demand_run: Path | None, episodes: int, seed: int) -> dict:
+        config = CompetitionConfig(demand_source=demand_source, demand_run=demand_run)
+        return headroom_row(config, episodes, seed)
+
+    return headroom_main(argv, "pricegym.experiments.competition_headroom",
+                         "Headroom table of Competition-v0 on its default config.", row)
 
 
 if __name__ == "__main__":

@@ -12,19 +12,16 @@ yardstick of what a policy that does not see the future could gain::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
 from tqdm.auto import tqdm
 
 from pricegym.agents.discount_baselines import DISCOUNT_BASELINES
 from pricegym.agents.rollout import episode_return
-from pricegym.encoders.demand_tables import TABLES_FILE
 from pricegym.envs import PersonalizedDiscountConfig, PersonalizedDiscountEnv
 from pricegym.envs.discount_bounds import expected_bound, hindsight_bound
-from pricegym.errors import PricegymError
+from pricegym.experiments.headroom_cli import headroom_main
 
 
 def discount_headroom(config: PersonalizedDiscountConfig, episodes: int, seed: int = 0,
@@ -62,29 +59,12 @@ def headroom_row(config: PersonalizedDiscountConfig, episodes: int, seed: int = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pricegym.experiments.discount_headroom",
-                                     description="Headroom table of PersonalizedDiscount-v0 on its default config.")
-    parser.add_argument("--episodes", type=int, default=20, help="episodes pooled (default 20)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    parser.add_argument("--demand-run", type=Path, default=None,
-                        help="also evaluate with the fitted demand of this fit-demand run (default synthetic world)")
-    arguments = parser.parse_args(argv)
-    if arguments.episodes <= 0:
-        parser.error(f"--episodes must be positive; got {arguments.episodes}")
-    if arguments.demand_run is not None and not (arguments.demand_run / TABLES_FILE).is_file():
-        print(f"pricegym: error: {arguments.demand_run}: holds no demand tables; pass the folder of a "
-              "`pricegym fit-demand --world synthetic` run", file=sys.stderr)
-        return 1
-    try:
-        rows = [headroom_row(PersonalizedDiscountConfig(), arguments.episodes, arguments.seed)]
-        if arguments.demand_run is not None:
-            fitted = PersonalizedDiscountConfig(demand_source="fitted", demand_run=arguments.demand_run)
-            rows.append(headroom_row(fitted, arguments.episodes, arguments.seed))
-    except PricegymError as error:
-        print(f"pricegym: error: {error}", file=sys.stderr)
-        return 1
-    print(pd.DataFrame(rows).T.to_string(header=False, float_format=lambda value: f"{value:.1f}"))
-    return 0
+    def row(demand_source: str, demand_run: Path | None, episodes: int, seed: int) -> dict:
+        config = PersonalizedDiscountConfig(demand_source=demand_source, demand_run=demand_run)
+        return headroom_row(config, episodes, seed)
+
+    return headroom_main(argv, "pricegym.experiments.discount_headroom",
+                         "Headroom table of PersonalizedDiscount-v0 on its default config.", row)
 
 
 if __name__ == "__main__":

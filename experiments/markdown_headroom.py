@@ -10,17 +10,15 @@ A learning agent can gain at most the gap between a rule and the oracle::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from pricegym.encoders.demand_tables import TABLES_FILE
 from pricegym.envs import MarkdownConfig, MarkdownEnv
 from pricegym.envs.oracle import baseline_values
-from pricegym.errors import PricegymError
+from pricegym.experiments.headroom_cli import headroom_main
 
 RULES = ("best fixed price", "myopic", "list price", "random")
 
@@ -40,27 +38,12 @@ def headroom_table(config: MarkdownConfig, episodes: int, seed: int = 0, progres
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pricegym.experiments.markdown_headroom",
-                                     description="Exact headroom table of Markdown-v0 on its default config.")
-    parser.add_argument("--episodes", type=int, default=20, help="episodes (seasons) pooled")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    parser.add_argument("--demand-run", type=Path, default=None,
-                        help="also evaluate with the fitted demand of this fit-demand run (default synthetic world)")
-    arguments = parser.parse_args(argv)
-    if arguments.demand_run is not None and not (arguments.demand_run / TABLES_FILE).is_file():
-        print(f"pricegym: error: {arguments.demand_run}: holds no demand tables; pass the folder of a "
-              "`pricegym fit-demand --world synthetic` run", file=sys.stderr)
-        return 1
-    try:
-        tables = [headroom_table(MarkdownConfig(), arguments.episodes, arguments.seed)]
-        if arguments.demand_run is not None:
-            fitted = MarkdownConfig(demand_source="fitted", demand_run=arguments.demand_run)
-            tables.append(headroom_table(fitted, arguments.episodes, arguments.seed))
-    except PricegymError as error:
-        print(f"pricegym: error: {error}", file=sys.stderr)
-        return 1
-    print(pd.concat(tables).to_string(index=False, float_format=lambda value: f"{value:.1f}"))
-    return 0
+    def row(demand_source: str, demand_run: Path | None, episodes: int, seed: int) -> dict:
+        config = MarkdownConfig(demand_source=demand_source, demand_run=demand_run)
+        return headroom_table(config, episodes, seed).iloc[0].to_dict()
+
+    return headroom_main(argv, "pricegym.experiments.markdown_headroom",
+                         "Exact headroom table of Markdown-v0 on its default config.", row)
 
 
 if __name__ == "__main__":

@@ -176,17 +176,3 @@ def test_a_run_fitted_on_another_world_is_refused(tables_run):
     other_world = WorldConfig()  # the default synthetic world: other products and customers
     with pytest.raises(DataError, match="another world"):
         MarkdownEnv(MarkdownConfig(world=other_world, demand_source="fitted", demand_run=tables_run))
-
-
-def test_works_under_sb3_vector_envs(small_world_config):
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-
-    for vec_env_cls in (DummyVecEnv, SubprocVecEnv):
-        vec_env = make_vec_env(MarkdownEnv, n_envs=2, seed=0, vec_env_cls=vec_env_cls,
-                               env_kwargs={"config": MarkdownConfig(world=small_world_config)})
-        observations = vec_env.reset()
-        for _ in range(40):
-            observations, rewards, _, _ = vec_env.step(np.array([vec_env.action_space.sample() for _ in range(2)]))
-        assert observations.shape == (2, *vec_env.observation_space.shape) and np.all(np.isfinite(rewards))
-        vec_env.close()

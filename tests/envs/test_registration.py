@@ -12,6 +12,8 @@ from pricegym.envs import (
     PERSONALIZED_DISCOUNT_ID,
     CompetitionConfig,
     CompetitionEnv,
+    MarkdownConfig,
+    MarkdownEnv,
     PersonalizedDiscountConfig,
     PersonalizedDiscountEnv,
 )
@@ -25,7 +27,8 @@ def test_registered_and_made_with_keyword_options(env_id, small_world_config):
     assert env.unwrapped.spec.id == env_id
 
 
-@pytest.mark.parametrize("env_class, config_class", [(PersonalizedDiscountEnv, PersonalizedDiscountConfig),
+@pytest.mark.parametrize("env_class, config_class", [(MarkdownEnv, MarkdownConfig),
+                                                     (PersonalizedDiscountEnv, PersonalizedDiscountConfig),
                                                      (CompetitionEnv, CompetitionConfig)])
 def test_works_under_sb3_vector_envs(env_class, config_class, small_world_config):
     from stable_baselines3.common.env_util import make_vec_env

@@ -12,6 +12,9 @@ model knows; never the visit's random draw).
 * :class:`MyopicDiscountPolicy` - "predict demand, pick the best price": for this visitor, the
   discount with the best expected margin now, given their reference price and the budget left,
   blind to what the discount does to their reference price and to the budget for later visitors.
+* :class:`SteadyStatePricePolicy` - a memory-aware rule: for this visitor, the price with the best
+  expected margin once their reference price has settled at the price charged (no gain term), so
+  it does not chase the temporary lift a discount gets from a higher memory.
 * :class:`RandomDiscountPolicy` - uniformly random actions.
 """
 
@@ -76,6 +79,19 @@ class MyopicDiscountPolicy(DiscountRule):
         prices = list_price - np.minimum(shares * list_price, visit["budget_left"])
         index = (visit["intercept"] - visit["slope"] * (prices / list_price - 1.0)
                  + effect.utility_term(prices, np.asarray(visit["reference_price"]), list_price))
+        expected_margin = (prices - visit["unit_cost"]) * expit(index)
+        return self._share_action(float(shares[int(np.argmax(expected_margin))]))
+
+
+class SteadyStatePricePolicy(DiscountRule):
+    name = "steady-state price"
+
+    def _action(self):
+        visit = self.env.current_visit()
+        shares = self._candidate_shares()
+        list_price = visit["list_price"]
+        prices = list_price - np.minimum(shares * list_price, visit["budget_left"])
+        index = visit["intercept"] - visit["slope"] * (prices / list_price - 1.0)  # memory settled at the price
         expected_margin = (prices - visit["unit_cost"]) * expit(index)
         return self._share_action(float(shares[int(np.argmax(expected_margin))]))
 
@@ -145,5 +161,6 @@ class _ConstantAction:
         return self.action, None
 
 
-DISCOUNT_BASELINES = (NoDiscountPolicy, BestFixedDiscountPolicy, MyopicDiscountPolicy, RandomDiscountPolicy)
+DISCOUNT_BASELINES = (NoDiscountPolicy, BestFixedDiscountPolicy, MyopicDiscountPolicy, SteadyStatePricePolicy,
+                      RandomDiscountPolicy)
 """The listed baselines of PersonalizedDiscount-v0."""

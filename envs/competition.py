@@ -14,7 +14,7 @@ from pricegym.envs.market import PricingMarket, build_market, draw_customers, st
 from pricegym.envs.observation import SCALE_CAP, FeatureLayout
 from pricegym.envs.price_actions import PriceActions
 from pricegym.envs.render import render_competition
-from pricegym.envs.rivals import RivalRules
+from pricegym.envs.rivals import RivalRules, follow_weights
 from pricegym.errors import ConfigError
 
 SEASONS_PER_DRAW = 16
@@ -97,8 +97,7 @@ class CompetitionEnv(gym.Env):
         self._appeal = [0.0] + [config.rival_appeal] * self.n_rivals
         self._dynamic_start = self.slices["previous_price"].start
         self.rules_random_count = sum(name == "random" for name in config.rivals)
-        self._follow = RivalRules.build(config.rivals, config.undercut_share, 1.0, config.random_levels, 0.0,
-                                        1.0).follow.tolist()
+        self._follow = follow_weights(config.rivals, config.undercut_share)
         self.history: list[dict[str, object]] = []
 
     # -- episode -------------------------------------------------------------------------------

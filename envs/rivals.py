@@ -48,8 +48,7 @@ class RivalRules:
     @classmethod
     def build(cls, strategies: tuple[str, ...], undercut_share: float, fixed_price: float, levels: int,
               low: float, high: float) -> RivalRules:
-        follow = {"undercut": 1.0 - undercut_share, "match": 1.0, "fixed": 0.0, "random": 0.0}
-        return cls(strategies, np.array([follow[name] for name in strategies]),
+        return cls(strategies, np.array(follow_weights(strategies, undercut_share)),
                    np.array([fixed_price if name == "fixed" else 0.0 for name in strategies]),
                    np.linspace(low, high, levels) if levels > 1 else np.array([0.5 * (low + high)]), low, high)
 
@@ -72,6 +71,12 @@ class RivalRules:
         n_random = int(self.random_rivals.sum())
         combinations = list(product(range(self.random_levels.size), repeat=n_random))
         return np.array(combinations, dtype=np.int64).reshape(len(combinations), n_random)
+
+
+def follow_weights(strategies: tuple[str, ...], undercut_share: float) -> list[float]:
+    """Each rival's weight on the agent's previous price (see the table above)."""
+    follow = {"undercut": 1.0 - undercut_share, "match": 1.0, "fixed": 0.0, "random": 0.0}
+    return [follow[name] for name in strategies]
 
 
 def price_utility(intercept: np.ndarray, slope: np.ndarray, prices: np.ndarray, list_price: float,

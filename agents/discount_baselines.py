@@ -76,7 +76,7 @@ class MyopicDiscountPolicy(DiscountRule):
         visit, effect = self.env.current_visit(), self.env.market.reference_effect
         shares = self._candidate_shares()
         list_price = visit["list_price"]
-        prices = list_price - np.minimum(shares * list_price, visit["budget_left"])
+        prices = np.maximum(list_price - np.minimum(shares * list_price, visit["budget_left"]), visit["lowest_price"])
         index = (visit["intercept"] - visit["slope"] * (prices / list_price - 1.0)
                  + effect.utility_term(prices, np.asarray(visit["reference_price"]), list_price))
         expected_margin = (prices - visit["unit_cost"]) * expit(index)
@@ -90,7 +90,7 @@ class SteadyStatePricePolicy(DiscountRule):
         visit = self.env.current_visit()
         shares = self._candidate_shares()
         list_price = visit["list_price"]
-        prices = list_price - np.minimum(shares * list_price, visit["budget_left"])
+        prices = np.maximum(list_price - np.minimum(shares * list_price, visit["budget_left"]), visit["lowest_price"])
         index = visit["intercept"] - visit["slope"] * (prices / list_price - 1.0)  # memory settled at the price
         expected_margin = (prices - visit["unit_cost"]) * expit(index)
         return self._share_action(float(shares[int(np.argmax(expected_margin))]))

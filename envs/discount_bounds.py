@@ -51,7 +51,7 @@ def hindsight_bound(env) -> OracleResult:
     visits = _visit_table(env)
     list_price, unit_cost = visits["list_price"], visits["unit_cost"]
     share = reservation_shares(env)
-    lowest_share = 1.0 - env.config.max_discount
+    lowest_share = env.lowest_prices[env.viewed] / list_price
     at_list = share > 1.0
     price = np.where(at_list, list_price, share * list_price)
     value = np.where(share >= lowest_share, price - unit_cost, 0.0)
@@ -85,7 +85,7 @@ def expected_bound(env) -> OracleResult:
     gain = env.market.reference_effect.gain
     index_at_list = env.intercept  # utility at list price; the gain term grows below it
     sensitivity = (env.slope + gain) / visits["list_price"]  # -d index / d price below the list price
-    lowest = (1.0 - env.config.max_discount) * visits["list_price"]
+    lowest = env.lowest_prices[env.viewed]
     total = 0.0
     for window in np.unique(visits["window"]):
         rows = visits["window"] == window

@@ -38,7 +38,8 @@ class PersonalizedDiscountConfig:
         discount_budget: the budget of each window, as the average discount per visit it affords,
             in shares of the mean list price: ``budget = discount_budget x N x mean list price``.
         max_discount: the largest discount, as a share of the list price (there are no surcharges:
-            prices never exceed the list price).
+            prices never exceed the list price). With a fitted demand model prices also stay at or
+            above the lowest price it saw in the data.
         action_space: ``"box"`` (``[-1, 1]`` mapped to ``[0, max_discount]``) or ``"ladder"``
             (``Discrete(ladder_size)`` evenly spaced discounts over ``[0, max_discount]``).
         ladder_size: discounts on the ladder.

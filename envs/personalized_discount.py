@@ -33,7 +33,8 @@ class PersonalizedDiscountEnv(gym.Env):
 
     A **discount budget** (``discount_budget x budget_window x`` the mean list price) is spent by
     the discount of every purchase and refilled every ``budget_window`` visits. A discount beyond
-    the budget left is capped to it before the customer sees the price (``info["discount_capped"]``).
+    the budget left is capped to it before the customer sees the price (``info["discount_capped"]``);
+    so is one below the lowest price a fitted demand model saw in the data (``info["price_at_floor"]``).
 
     All exogenous randomness is drawn at reset in a fixed order that no action touches: the
     products, the pool, who visits at each step and what they view, and one uniform per visit
@@ -58,7 +59,8 @@ class PersonalizedDiscountEnv(gym.Env):
     Terminated after ``horizon`` visits; never truncated.
 
     ## Info
-    ``price``, ``discount`` (share given), ``requested_discount``, ``discount_capped``, ``bought``,
+    ``price``, ``discount`` (share given), ``requested_discount``, ``discount_capped``,
+    ``price_at_floor``, ``bought``,
     ``customer`` (index in the pool), ``reference_price`` (after the update), ``budget_left``; at
     reset ``products``, ``customers`` (demand rows of the pool) and ``customers_hash``. The best
     possible score is bounded by :mod:`pricegym.envs.discount_bounds` (``upper_bound``).
@@ -111,6 +113,7 @@ class PersonalizedDiscountEnv(gym.Env):
         market, config = self.market, self.config
         self.list_prices = market.list_prices[self.products]
         self.unit_costs = market.unit_costs[self.products]
+        self.lowest_prices = self._lowest_prices()
         self.budget = config.discount_budget * config.budget_window * float(self.list_prices.mean())
         self.budget_left = self.budget
         self.visit = 0
@@ -118,6 +121,7 @@ class PersonalizedDiscountEnv(gym.Env):
         self.purchases = [0] * config.n_customers
         self.visits = [0] * config.n_customers
         self._list_price_list, self._unit_cost_list = self.list_prices.tolist(), self.unit_costs.tolist()
+        self._lowest_price_list = self.lowest_prices.tolist()
         self._static_rows = self._observation_rows()
         self.history = []
         info = {"products": self.products.copy(), "customers": self.customer_rows.copy(),
@@ -132,8 +136,8 @@ class PersonalizedDiscountEnv(gym.Env):
         list_price = self._list_price_list[slot]
         # simulate the customer's response to the price after the budget cap
         requested = requested_share * list_price
-        given = min(requested, self.budget_left)
-        price = list_price - given
+        price = max(list_price - min(requested, self.budget_left), self._lowest_price_list[slot])
+        given = list_price - price
         reference = self.reference_prices[customer][slot]
         gap = (reference - price) / list_price
         index = self._threshold_list[visit] - self._slope_list[visit] * (price / list_price - 1.0) \
@@ -142,7 +146,7 @@ class PersonalizedDiscountEnv(gym.Env):
         # update the state
         reward = price - self._unit_cost_list[slot] if bought else 0.0
         if bought:
-            self.budget_left -= given
+            self.budget_left = max(self.budget_left - given, 0.0)  # rounding never leaves it negative
             self.purchases[customer] += 1
         self.visits[customer] += 1
         self.reference_prices[customer][slot] = effect.theta * reference + (1.0 - effect.theta) * price
@@ -150,8 +154,10 @@ class PersonalizedDiscountEnv(gym.Env):
         if visit % config.budget_window == 0:
             self.budget_left = self.budget
         info = {"price": price, "discount": given / list_price, "requested_discount": requested_share,
-                "discount_capped": given < requested - 1e-12, "bought": bought, "customer": customer,
-                "reference_price": self.reference_prices[customer][slot], "budget_left": self.budget_left}
+                "discount_capped": given < requested - 1e-12,
+                "price_at_floor": price <= self._lowest_price_list[slot] + 1e-12, "bought": bought,
+                "customer": customer, "reference_price": self.reference_prices[customer][slot],
+                "budget_left": self.budget_left}
         if self.render_mode is not None:
             self.history.append({"discount": given / list_price, "bought": bought, "budget_left": self.budget_left,
                                  "reference_share": self._mean_reference_share()})
@@ -174,6 +180,7 @@ class PersonalizedDiscountEnv(gym.Env):
         visit = min(self.visit, self.config.horizon - 1)
         customer, slot = self._visitor_list[visit], self._viewed_list[visit]
         return {"customer": customer, "slot": slot, "list_price": self._list_price_list[slot],
+                "lowest_price": self._lowest_price_list[slot],
                 "unit_cost": self._unit_cost_list[slot], "reference_price": self.reference_prices[customer][slot],
                 "intercept": float(self.intercept[visit]), "slope": float(self.slope[visit]),
                 "budget_left": self.budget_left}
@@ -207,6 +214,14 @@ class PersonalizedDiscountEnv(gym.Env):
                                                        SCALE_CAP)[:, None]
         rows[:, parts["market"]] = market.market_feature_table[self._days(visits)]
         return rows
+
+    def _lowest_prices(self) -> np.ndarray:
+        """Each product's lowest price: ``max_discount`` off its list price and, with a fitted demand model,
+        never below the lowest price seen in the data (the model is not to be trusted beyond it)."""
+        lowest = (1.0 - self.config.max_discount) * self.list_prices
+        if self.market.source == "fitted":
+            lowest = np.maximum(lowest, self.market.price_ranges[self.products, 0])
+        return np.minimum(lowest, self.list_prices)
 
     def _mean_reference_share(self) -> float:
         return float(np.mean(np.asarray(self.reference_prices) / self.list_prices[None, :]))

@@ -333,3 +333,23 @@ def test_edge_configs_keep_observations_in_space_and_under_the_bound(small_world
 def test_non_finite_or_fractional_numbers_are_refused(options, message):
     with pytest.raises(ConfigError, match=message):
         PersonalizedDiscountConfig(**options)
+
+
+def test_fitted_demand_never_prices_below_what_the_data_showed(small_world_config, tables_run):
+    """The tables' observed ranges are narrower than max_discount allows: the price floor binds and is reported."""
+    config = PersonalizedDiscountConfig(world=small_world_config, demand_source="fitted", demand_run=tables_run,
+                                        max_discount=0.9, discount_budget=100.0)
+    env = PersonalizedDiscountEnv(config)
+    policies = [policy() for policy in DISCOUNT_BASELINES]
+    at_floor = 0
+    for seed in range(3):
+        env.reset(seed=seed)
+        observed_low = env.market.price_ranges[env.products, 0]
+        for _ in range(100):
+            slot = env.current_visit()["slot"]
+            _, _, _, _, info = env.step(FULL_DISCOUNT)
+            assert info["price"] >= min(observed_low[slot], env.list_prices[slot]) - 1e-9
+            at_floor += info["price_at_floor"]
+        returns = [episode_return(env, policy, seed) for policy in policies]
+        assert max(returns) <= hindsight_bound(env).value + 1e-9
+    assert at_floor > 0

@@ -34,7 +34,8 @@ class PersonalizedDiscountEnv(gym.Env):
     A **discount budget** (``discount_budget x budget_window x`` the mean list price) is spent by
     the discount of every purchase and refilled every ``budget_window`` visits. A discount beyond
     the budget left is capped to it before the customer sees the price (``info["discount_capped"]``);
-    so is one below the lowest price a fitted demand model saw in the data (``info["price_at_floor"]``).
+    a price below the lowest price a fitted demand model saw in the data is raised to it
+    (``info["price_at_floor"]``).
 
     All exogenous randomness is drawn at reset in a fixed order that no action touches: the
     products, the pool, who visits at each step and what they view, and one uniform per visit
@@ -136,8 +137,10 @@ class PersonalizedDiscountEnv(gym.Env):
         list_price = self._list_price_list[slot]
         # simulate the customer's response to the price after the budget cap
         requested = requested_share * list_price
-        price = max(list_price - min(requested, self.budget_left), self._lowest_price_list[slot])
+        affordable = min(requested, self.budget_left)
+        price = max(list_price - affordable, self._lowest_price_list[slot])
         given = list_price - price
+        tolerance = 1e-9 * list_price
         reference = self.reference_prices[customer][slot]
         gap = (reference - price) / list_price
         index = self._threshold_list[visit] - self._slope_list[visit] * (price / list_price - 1.0) \
@@ -154,8 +157,9 @@ class PersonalizedDiscountEnv(gym.Env):
         if visit % config.budget_window == 0:
             self.budget_left = self.budget
         info = {"price": price, "discount": given / list_price, "requested_discount": requested_share,
-                "discount_capped": given < requested - 1e-12,
-                "price_at_floor": price <= self._lowest_price_list[slot] + 1e-12, "bought": bought,
+                "discount_capped": affordable < requested - tolerance,  # by the budget left
+                "price_at_floor": list_price - affordable < self._lowest_price_list[slot] - tolerance,  # raised
+                "bought": bought,
                 "customer": customer, "reference_price": self.reference_prices[customer][slot],
                 "budget_left": self.budget_left}
         if self.render_mode is not None:
@@ -220,7 +224,7 @@ class PersonalizedDiscountEnv(gym.Env):
         never below the lowest price seen in the data (the model is not to be trusted beyond it)."""
         lowest = (1.0 - self.config.max_discount) * self.list_prices
         if self.market.source == "fitted":
-            lowest = np.maximum(lowest, self.market.price_ranges[self.products, 0])
+            lowest = np.fmax(lowest, self.market.price_ranges[self.products, 0])  # a NaN range: no floor
         return np.minimum(lowest, self.list_prices)
 
     def _mean_reference_share(self) -> float:

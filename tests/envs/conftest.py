@@ -18,23 +18,38 @@ def small_world_config() -> WorldConfig:
     return SMALL_WORLD
 
 
-@pytest.fixture(scope="session")
-def tables_run(tmp_path_factory) -> object:
-    """A run folder holding demand tables equal to the small world's truth in a neutral market
-    (what fit-demand writes, without the minutes of fine-tuning), with embeddings."""
+def _truth_tables_run(folder, price_ranges) -> object:
+    """Demand tables equal to the small world's truth in a neutral market, with the given price ranges
+    (``[products, 2]``, or a function of the logged ranges), and random embeddings."""
     world = load_world(SMALL_WORLD)
     customers, products = world.all_pairs()
     intercept, slope = world.ground_truth.intercept_and_slope(customers, products, MarketContext.neutral())
-    prices = world.transactions.groupby("product_id")["price"].agg(["min", "max"])
+    logged = world.transactions.groupby("product_id")["price"].agg(["min", "max"])
     tables = DemandTables(
         intercept=intercept, slope=np.broadcast_to(slope, intercept.shape), list_prices=world.ground_truth.list_prices,
         context_weights=ContextWeights.zero(), reference_effect=world.config.reference_effect,
         response="purchase_probability",
-        price_ranges=0.5 + 0.5 * prices.reindex(world.products["product_id"]).to_numpy(),  # a narrower band
+        price_ranges=price_ranges(logged.reindex(world.products["product_id"]).to_numpy(),
+                                  world.ground_truth.list_prices),
         customer_ids=tuple(world.customers["customer_id"]), product_ids=tuple(world.products["product_id"]),
     )
-    folder = tables.save(tmp_path_factory.mktemp("fitted-run"))
+    folder = tables.save(folder)
     rng = np.random.default_rng(0)
     np.savez(folder / "embeddings.npz", product_vectors=rng.normal(size=(len(world.products), 12)),
              customer_vectors=rng.normal(size=(len(world.customers), 12)))
     return folder
+
+
+@pytest.fixture(scope="session")
+def tables_run(tmp_path_factory) -> object:
+    """A run folder holding demand tables equal to the small world's truth in a neutral market
+    (what fit-demand writes, without the minutes of fine-tuning), with embeddings."""
+    return _truth_tables_run(tmp_path_factory.mktemp("fitted-run"),
+                             lambda logged, list_prices: 0.5 + 0.5 * logged)  # a narrower band
+
+
+@pytest.fixture(scope="session")
+def narrow_tables_run(tmp_path_factory) -> object:
+    """The same tables, but the data showed only prices between 0.9 and 1.1 times each list price."""
+    return _truth_tables_run(tmp_path_factory.mktemp("narrow-run"),
+                             lambda logged, list_prices: np.column_stack([0.9 * list_prices, 1.1 * list_prices]))

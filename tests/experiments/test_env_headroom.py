@@ -19,7 +19,6 @@ def test_discount_headroom_puts_every_rule_under_the_hindsight_bound():
     assert row["bound violations"] == 0 and row["expected bound"] > 0
     for policy in DISCOUNT_BASELINES:
         assert 0 < row[f"{policy.name} % of upper_bound"] <= 100.0 + 1e-9
-        assert row[f"{policy.name} % of expected bound"] > 0  # an expectation: checked over many episodes elsewhere
 
 
 def test_competition_headroom_puts_every_rule_under_the_best_response():

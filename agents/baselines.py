@@ -104,21 +104,28 @@ class DynamicProgramPolicy(_TablePolicy):
         return solve_dynamic_program(problems).policy
 
 
-class RandomPolicy(RulePolicy):
+class RandomPolicy:
+    """Uniformly random actions of any environment's action space, seeded once per action space.
+
+    ``grid_size`` is accepted (and unused) so that every baseline is built alike.
+    """
+
     name = "random"
 
-    def __init__(self, seed: int = 0, grid_size: int = 101) -> None:
-        super().__init__(grid_size)
+    def __init__(self, seed: int = 0, grid_size: int | None = None) -> None:
         self.seed = seed
-        self._seeded = False
+        self.env = None
+        self._seeded_space = None
 
-    def plan(self) -> None:
-        if not self._seeded:
+    def begin_episode(self, env) -> None:
+        """Called after ``env.reset``: seed the action space the first time it is met."""
+        self.env = env.unwrapped
+        if self._seeded_space is not self.env.action_space:
             self.env.action_space.seed(self.seed)
-            self._seeded = True
+            self._seeded_space = self.env.action_space
 
-    def _action(self, observation):
-        return self.env.action_space.sample()
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
+        return self.env.action_space.sample(), None
 
 
 BASELINES = (ListPricePolicy, BestFixedPricePolicy, MyopicPolicy, RandomPolicy)

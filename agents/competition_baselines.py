@@ -9,13 +9,14 @@ rivals' rules (:mod:`pricegym.envs.competition_oracle`).
 * :class:`CompetitionMyopicPolicy` - "predict demand, pick the best price": each period, the best
   expected reward against the rivals' current prices, blind to how they will react tomorrow.
 * :class:`BestResponsePolicy` - the dynamic program's optimal policy (the ``upper_bound``).
-* :class:`CompetitionRandomPolicy` - uniformly random actions.
+* :class:`~pricegym.agents.baselines.RandomPolicy` - uniformly random actions (shared by every environment).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from pricegym.agents.baselines import RandomPolicy
 from pricegym.envs.competition_oracle import (
     best_response,
     competition_season,
@@ -104,23 +105,6 @@ class BestResponsePolicy(CompetitionRule):
         return self._price_action(self.grid[self.policy[period, state, level]])
 
 
-class CompetitionRandomPolicy(CompetitionRule):
-    name = "random"
-
-    def __init__(self, seed: int = 0, grid_size: int = 41) -> None:
-        super().__init__(grid_size)
-        self.seed = seed
-        self._seeded_space = None
-
-    def plan(self) -> None:
-        if self._seeded_space is not self.env.action_space:
-            self.env.action_space.seed(self.seed)
-            self._seeded_space = self.env.action_space
-
-    def _action(self):
-        return self.env.action_space.sample()
-
-
 COMPETITION_BASELINES = (CompetitionListPricePolicy, CompetitionFixedPricePolicy, CompetitionMyopicPolicy,
-                         CompetitionRandomPolicy)
+                         RandomPolicy)
 """The listed baselines of Competition-v0."""

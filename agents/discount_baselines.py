@@ -15,7 +15,7 @@ model knows; never the visit's random draw).
 * :class:`SteadyStatePricePolicy` - a memory-aware rule: for this visitor, the price with the best
   expected margin once their reference price has settled at the price charged (no gain term), so
   it does not chase the temporary lift a discount gets from a higher memory.
-* :class:`RandomDiscountPolicy` - uniformly random actions.
+* :class:`~pricegym.agents.baselines.RandomPolicy` - uniformly random actions (shared by every environment).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from pricegym.agents.baselines import RandomPolicy
 from pricegym.agents.rollout import episode_return
 
 PLANNING_SEED = 1_000_003
@@ -54,12 +55,28 @@ class DiscountRule:
             return actions.ladder()[0]
         return np.linspace(0.0, self.env.config.max_discount, 101)
 
-    def _share_action(self, share: float):
-        """The action that requests discount ``share`` (a rung index on a ladder)."""
-        actions = self.env.discount_actions
+    def _share_action(self, share: float, env=None):
+        """The action of ``env`` (default: the episode's) that requests discount ``share`` (a rung on a ladder)."""
+        actions = (env or self.env).discount_actions
         if actions.kind == "ladder":
             return int(np.argmin(np.abs(actions.ladder()[0] - share)))
         return actions.to_action(np.array([share]))
+
+
+class _BestExpectedMarginRule(DiscountRule):
+    """Rules that offer, for this visitor, the candidate discount with the best expected margin now,
+    under their own view of the visitor's utility (:meth:`_utility`)."""
+
+    def _action(self):
+        visit = self.env.current_visit()
+        shares = self._candidate_shares()
+        list_price = visit["list_price"]
+        prices = np.maximum(list_price - np.minimum(shares * list_price, visit["budget_left"]), visit["lowest_price"])
+        expected_margin = (prices - visit["unit_cost"]) * expit(self._utility(visit, prices))
+        return self._share_action(float(shares[int(np.argmax(expected_margin))]))
+
+    def _utility(self, visit: dict[str, float], prices: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
 
 class NoDiscountPolicy(DiscountRule):
@@ -69,31 +86,21 @@ class NoDiscountPolicy(DiscountRule):
         return self._share_action(0.0)
 
 
-class MyopicDiscountPolicy(DiscountRule):
+class MyopicDiscountPolicy(_BestExpectedMarginRule):
     name = "myopic"
 
-    def _action(self):
-        visit, effect = self.env.current_visit(), self.env.market.reference_effect
-        shares = self._candidate_shares()
+    def _utility(self, visit, prices):
         list_price = visit["list_price"]
-        prices = np.maximum(list_price - np.minimum(shares * list_price, visit["budget_left"]), visit["lowest_price"])
-        index = (visit["intercept"] - visit["slope"] * (prices / list_price - 1.0)
-                 + effect.utility_term(prices, np.asarray(visit["reference_price"]), list_price))
-        expected_margin = (prices - visit["unit_cost"]) * expit(index)
-        return self._share_action(float(shares[int(np.argmax(expected_margin))]))
+        return (visit["intercept"] - visit["slope"] * (prices / list_price - 1.0)
+                + self.env.market.reference_effect.utility_term(prices, np.asarray(visit["reference_price"]),
+                                                                list_price))
 
 
-class SteadyStatePricePolicy(DiscountRule):
+class SteadyStatePricePolicy(_BestExpectedMarginRule):
     name = "steady-state price"
 
-    def _action(self):
-        visit = self.env.current_visit()
-        shares = self._candidate_shares()
-        list_price = visit["list_price"]
-        prices = np.maximum(list_price - np.minimum(shares * list_price, visit["budget_left"]), visit["lowest_price"])
-        index = visit["intercept"] - visit["slope"] * (prices / list_price - 1.0)  # memory settled at the price
-        expected_margin = (prices - visit["unit_cost"]) * expit(index)
-        return self._share_action(float(shares[int(np.argmax(expected_margin))]))
+    def _utility(self, visit, prices):
+        return visit["intercept"] - visit["slope"] * (prices / visit["list_price"] - 1.0)  # memory settled at the price
 
 
 class BestFixedDiscountPolicy(DiscountRule):
@@ -120,35 +127,12 @@ class BestFixedDiscountPolicy(DiscountRule):
             0.0, self.env.config.max_discount, self.candidates)
         planner = PersonalizedDiscountEnv(self.env.config)
         self.planning_margins = {float(share): np.mean([
-            episode_return(planner, _ConstantAction(self._share_for(planner, share)), PLANNING_SEED + episode)
+            episode_return(planner, _ConstantAction(self._share_action(share, planner)), PLANNING_SEED + episode)
             for episode in range(self.planning_episodes)]) for share in shares}
         return max(self.planning_margins, key=self.planning_margins.get)
 
-    def _share_for(self, planner, share: float):
-        actions = planner.discount_actions
-        return int(np.argmin(np.abs(actions.ladder()[0] - share))) if actions.kind == "ladder" else \
-            actions.to_action(np.array([share]))
-
     def _action(self):
         return self._share_action(self.share)
-
-
-class RandomDiscountPolicy(DiscountRule):
-    name = "random"
-
-    def __init__(self, seed: int = 0) -> None:
-        super().__init__()
-        self.seed = seed
-        self._seeded_space = None
-
-    def begin_episode(self, env) -> None:
-        super().begin_episode(env)
-        if self._seeded_space is not self.env.action_space:
-            self.env.action_space.seed(self.seed)
-            self._seeded_space = self.env.action_space
-
-    def _action(self):
-        return self.env.action_space.sample()
 
 
 class _ConstantAction:
@@ -162,5 +146,5 @@ class _ConstantAction:
 
 
 DISCOUNT_BASELINES = (NoDiscountPolicy, BestFixedDiscountPolicy, MyopicDiscountPolicy, SteadyStatePricePolicy,
-                      RandomDiscountPolicy)
+                      RandomPolicy)
 """The listed baselines of PersonalizedDiscount-v0."""

@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from pricegym.agents.pricer_model import fold_standardisation, predict_log_ratios, regression_output, tokenize
+from pricegym.config_checks import check_positive_int
 from pricegym.encoders.optimization import optimizer_and_schedule as shared_optimizer_and_schedule
 from pricegym.errors import ConfigError
 
@@ -50,10 +51,8 @@ class PricerTrainingConfig:
     patience: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "max_train_texts", "max_validation_texts", "patience"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ConfigError(f"pricer training: {name} must be a positive integer; got {value!r}")
+        check_positive_int("pricer training", self, "epochs", "batch_size", "max_train_texts",
+                           "max_validation_texts", "patience")
         for name in ("encoder_learning_rate", "head_learning_rate", "max_grad_norm"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"pricer training: {name} must be positive; got {getattr(self, name)!r}")

@@ -25,6 +25,8 @@ from pricegym.errors import DataError
 from pricegym.worlds.demand import LinearPriceDemand, MarketContext, ReferencePriceEffect, Response
 
 TABLES_FILE = "demand_tables.npz"
+EMBEDDINGS_FILE = "embeddings.npz"
+"""Fine-tuned embeddings saved beside the tables, so agents observe the same LM embeddings."""
 TABLES_CARD = "demand_tables.json"
 
 

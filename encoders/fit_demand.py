@@ -36,7 +36,7 @@ from pricegym.encoders.demand_evaluation import decile_calibration, split_metric
 from pricegym.encoders.demand_model import BertDemandModel
 from pricegym.encoders.demand_reduction import reduce_to_tables
 from pricegym.encoders.demand_rows import WorldRows, world_rows
-from pricegym.encoders.demand_tables import DemandTables
+from pricegym.encoders.demand_tables import EMBEDDINGS_FILE, DemandTables
 from pricegym.encoders.demand_training import DemandTrainingConfig, embed_texts, train_demand_model
 from pricegym.encoders.embedding_cache import EmbeddingCache
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig
@@ -48,8 +48,6 @@ from pricegym.worlds.demand import ReferencePriceEffect
 from pricegym.worlds.registry import WorldConfig, load_world
 
 FINE_TUNED = "BERT fine-tuned (monotone head)"
-EMBEDDINGS_FILE = "embeddings.npz"
-"""Fine-tuned embeddings saved beside the tables, so agents observe the same LM embeddings."""
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from pricegym.config_checks import with_overrides
 from pricegym.envs.competition_config import ENV_NAME, CompetitionConfig
-from pricegym.envs.config_checks import fingerprint, with_overrides
+from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import appeal_over_season
 from pricegym.envs.market import PricingMarket, build_market, draw_customers, stacked_cdf
 from pricegym.envs.observation import SCALE_CAP, FeatureLayout
@@ -205,7 +206,7 @@ class CompetitionEnv(gym.Env):
     def _check_price_ranges(self) -> None:
         """Every product of the pool must keep some price inside its range (checked once, not per batch)."""
         market, config = self.market, self.config
-        pool = market.train_products if config.product_pool == "train" else market.cold_start_products
+        pool = market.product_pool(config.product_pool)
         if pool.size == 0:
             raise ConfigError(f"{ENV_NAME}: the {config.product_pool} product pool of this world is empty; choose "
                               f"product_pool 'train' or 'cold_start' with products")
@@ -242,8 +243,7 @@ class CompetitionEnv(gym.Env):
             products = np.asarray(options["products"], dtype=np.int64).reshape(-1)[:1]
             self._batch = self._draw_batch(products)
         elif reseeded or batch is None or self._season + 1 >= batch["products"].size:
-            pool = self.market.train_products if self.config.product_pool == "train" else \
-                self.market.cold_start_products
+            pool = self.market.product_pool(self.config.product_pool)
             self._batch = self._draw_batch(self.np_random.choice(pool, size=SEASONS_PER_DRAW))
         else:
             self._season += 1

@@ -5,18 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pricegym.envs.config_checks import (
-    ACTION_SPACES,
-    PRODUCT_POOLS,
-    REWARDS,
+from pricegym.config_checks import (
     check_choice,
-    check_demand_source,
     check_finite,
     check_non_negative,
     check_non_negative_int,
     check_positive_int,
-    check_price_range,
 )
+from pricegym.envs.config_checks import ACTION_SPACES, PRODUCT_POOLS, REWARDS, check_demand_source, check_price_range
 from pricegym.errors import ConfigError
 from pricegym.worlds.registry import WorldConfig
 

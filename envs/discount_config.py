@@ -5,15 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pricegym.envs.config_checks import (
-    ACTION_SPACES,
-    PRODUCT_POOLS,
-    check_choice,
-    check_demand_source,
-    check_non_negative,
-    check_non_negative_int,
-    check_positive_int,
-)
+from pricegym.config_checks import check_choice, check_non_negative, check_non_negative_int, check_positive_int
+from pricegym.envs.config_checks import ACTION_SPACES, PRODUCT_POOLS, check_demand_source
 from pricegym.errors import ConfigError
 from pricegym.worlds.registry import WorldConfig
 

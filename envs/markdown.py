@@ -8,8 +8,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from pricegym.config_checks import with_overrides
 from pricegym.envs.config import MarkdownConfig
-from pricegym.envs.config_checks import fingerprint, with_overrides
+from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import SeasonBatch, buyers_with_memory, draw_seasons
 from pricegym.envs.market import PricingMarket, build_market, stacked_cdf
 from pricegym.envs.observation import ObservationLayout
@@ -73,7 +74,7 @@ class MarkdownEnv(gym.Env):
         self.render_mode = render_mode
         self.market: PricingMarket = build_market(self.config.world, self.config.demand_source,
                                                   self.config.demand_run)
-        pool = self._product_pool()
+        pool = self.market.product_pool(self.config.product_pool)
         if pool.size < self.config.n_products:
             raise ValueError(f"Markdown-v0 needs {self.config.n_products} products but the "
                              f"{self.config.product_pool} pool holds {pool.size}; lower n_products")
@@ -218,10 +219,6 @@ class MarkdownEnv(gym.Env):
         forecast = config.arrival_rate * config.horizon * self.market.list_price_conversion[products]
         return np.maximum(1, np.rint(config.stock_cover * forecast)).astype(np.int64)
 
-    def _product_pool(self) -> np.ndarray:
-        market = self.market
-        return market.train_products if self.config.product_pool == "train" else market.cold_start_products
-
     def _next_season(self, reseeded: bool, options: dict | None) -> None:
         """Move to the next season of the current batch, drawing a new batch when reseeded or spent."""
         if options and "products" in options:
@@ -231,7 +228,7 @@ class MarkdownEnv(gym.Env):
                                  f"got {products.size}")
             self._draw_batch(products)
         elif reseeded or self.seasons is None or self.season + 1 >= self.seasons.size:
-            pool = self._product_pool()
+            pool = self.market.product_pool(self.config.product_pool)
             products = np.sort(np.stack([self.np_random.choice(pool, size=self.config.n_products, replace=False)
                                          for _ in range(SEASONS_PER_DRAW)]), axis=1)
             self._draw_batch(products)

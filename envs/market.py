@@ -20,7 +20,6 @@ from pricegym.worlds.demand import LinearPriceDemand, MarketContext, ReferencePr
 from pricegym.worlds.registry import WorldConfig, load_world
 from pricegym.worlds.synthetic.market import build_calendar
 
-EMBEDDINGS_FILE = "embeddings.npz"
 PROJECTION_SEED = 20_240_901
 
 
@@ -102,6 +101,10 @@ class PricingMarket:
         """Product embeddings reduced once by a fixed random projection and standardised."""
         return _project(self.product_embeddings, self.list_prices.size, dimension)
 
+    def product_pool(self, name: str) -> np.ndarray:
+        """Indices of the ``"train"`` or ``"cold_start"`` products."""
+        return self.train_products if name == "train" else self.cold_start_products
+
     def allowed_price_ranges(self, products: np.ndarray, price_range: tuple[float, float] | None
                              ) -> tuple[np.ndarray, np.ndarray]:
         """Each product's lowest and highest allowed price: the observed range, or ``price_range`` x list
@@ -177,7 +180,7 @@ def build_market(world_config: WorldConfig, demand_source: str, demand_run: Path
 
 
 def _load_fitted(run: Path, world) -> tuple[LinearPriceDemand, dict[str, np.ndarray] | None]:
-    from pricegym.encoders.demand_tables import DemandTables
+    from pricegym.encoders.demand_tables import EMBEDDINGS_FILE, DemandTables
 
     tables = DemandTables.load(run)
     expected_products = tuple(world.products["product_id"])

@@ -8,7 +8,8 @@ import gymnasium as gym
 import numpy as np
 from scipy.special import logit
 
-from pricegym.envs.config_checks import fingerprint, with_overrides
+from pricegym.config_checks import with_overrides
+from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.discount_config import ENV_NAME, PersonalizedDiscountConfig
 from pricegym.envs.market import PricingMarket, build_market
 from pricegym.envs.observation import SCALE_CAP, FeatureLayout
@@ -235,7 +236,7 @@ class PersonalizedDiscountEnv(gym.Env):
     def _draw_episode(self, options: dict | None) -> None:
         """Products, pool, visitors, viewed products and one uniform per visit, in this order."""
         config, market, rng = self.config, self.market, self.np_random
-        pool = market.train_products if config.product_pool == "train" else market.cold_start_products
+        pool = market.product_pool(config.product_pool)
         products = np.sort(rng.choice(pool, size=config.n_products, replace=False))
         if options and "products" in options:
             products = np.asarray(options["products"], dtype=np.int64).reshape(-1)
@@ -266,7 +267,7 @@ class PersonalizedDiscountEnv(gym.Env):
         if market.demand.response != "purchase_probability":
             raise ConfigError(f"{ENV_NAME} needs a world whose demand is a purchase probability per visit (the "
                               f"synthetic world); this world's demand is {market.demand.response}")
-        pool = market.train_products if config.product_pool == "train" else market.cold_start_products
+        pool = market.product_pool(config.product_pool)
         if pool.size < config.n_products:
             raise ConfigError(f"{ENV_NAME}: n_products={config.n_products} but the {config.product_pool} pool "
                               f"holds {pool.size} products; lower n_products")

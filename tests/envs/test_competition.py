@@ -11,13 +11,13 @@ from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 from scipy.special import expit
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
+from pricegym.agents.baselines import RandomPolicy
 from pricegym.agents.competition_baselines import (
     COMPETITION_BASELINES,
     BestResponsePolicy,
     CompetitionFixedPricePolicy,
     CompetitionListPricePolicy,
     CompetitionMyopicPolicy,
-    CompetitionRandomPolicy,
 )
 from pricegym.agents.rollout import episode_return
 from pricegym.envs import COMPETITION_ID, CompetitionConfig, CompetitionEnv
@@ -137,7 +137,7 @@ def test_simulated_sales_match_the_choice_model(small_world_config):
 
 def test_two_policies_with_one_seed_meet_identical_customers(env):
     seen = []
-    for policy in (CompetitionListPricePolicy(), CompetitionRandomPolicy(seed=2)):
+    for policy in (CompetitionListPricePolicy(), RandomPolicy(seed=2)):
         _, info = env.reset(seed=7)
         policy.begin_episode(env)
         arrivals, done = [], False
@@ -249,7 +249,7 @@ def test_the_dynamic_program_sees_exactly_the_rival_prices_the_environment_posts
 
 def test_actions_never_touch_the_random_stream(env):
     states = []
-    for policy in (CompetitionListPricePolicy(), CompetitionRandomPolicy(seed=3), CompetitionMyopicPolicy()):
+    for policy in (CompetitionListPricePolicy(), RandomPolicy(seed=3), CompetitionMyopicPolicy()):
         episode_return(env, policy, 5)
         states.append((env.np_random.bit_generator.state, env.reset()[1]["customers_hash"]))
     assert states[0] == states[1] == states[2]

@@ -11,12 +11,12 @@ from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 from scipy.special import expit
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
+from pricegym.agents.baselines import RandomPolicy
 from pricegym.agents.discount_baselines import (
     DISCOUNT_BASELINES,
     BestFixedDiscountPolicy,
     MyopicDiscountPolicy,
     NoDiscountPolicy,
-    RandomDiscountPolicy,
 )
 from pricegym.agents.rollout import episode_return
 from pricegym.envs import PERSONALIZED_DISCOUNT_ID, PersonalizedDiscountConfig, PersonalizedDiscountEnv
@@ -142,7 +142,7 @@ def test_purchases_follow_the_demand_sources_probability(small_world_config):
 
 def test_two_policies_with_one_seed_meet_identical_customers(env):
     seen = []
-    for policy in (NoDiscountPolicy(), RandomDiscountPolicy(seed=4)):
+    for policy in (NoDiscountPolicy(), RandomPolicy(seed=4)):
         _, info = env.reset(seed=9)
         policy.begin_episode(env)
         visitors = [env.current_visit()["customer"]]
@@ -286,7 +286,7 @@ def test_actions_never_touch_the_random_stream(env):
     """Common random numbers hold beyond the first episode: whatever the policy, the stream and the
     next (unseeded) episode's customers are the same."""
     after_list = _rng_state_after(env, NoDiscountPolicy(), 4)
-    after_random = _rng_state_after(env, RandomDiscountPolicy(seed=9), 4)
+    after_random = _rng_state_after(env, RandomPolicy(seed=9), 4)
     after_myopic = _rng_state_after(env, MyopicDiscountPolicy(), 4)
     assert after_list == after_random == after_myopic
 
@@ -319,7 +319,7 @@ def test_no_sequence_of_ladder_actions_beats_the_hindsight_bound(small_world_con
 ])
 def test_edge_configs_keep_observations_in_space_and_under_the_bound(small_world_config, options):
     env = PersonalizedDiscountEnv(PersonalizedDiscountConfig(world=small_world_config, **options))
-    policy = RandomDiscountPolicy(seed=1)
+    policy = RandomPolicy(seed=1)
     for seed in range(3):
         observation, _ = env.reset(seed=seed)
         policy.begin_episode(env)

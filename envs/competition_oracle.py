@@ -14,7 +14,7 @@ with ``m_t`` the mean buyers from the agent and ``u`` the revenue (or margin) pe
 ladder it is the **optimum** over all policies (which see the rivals' current prices), hence an
 upper bound for every baseline; it is reported as ``upper_bound``. With box actions it is optimal
 on its grid of prices: a policy free to pick any price in between could exceed it by the grid's
-resolution (about 0.004% measured with 41 against 161 prices). The same recursion evaluates any
+resolution. The same recursion evaluates any
 policy of (period, previous price, levels) exactly.
 """
 

@@ -23,15 +23,16 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from pricegym.config_checks import config_dataclass, integer
 from pricegym.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -49,34 +50,25 @@ _TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "merges.txt", "
 _MIB = 1 << 20
 
 
-@dataclass(frozen=True)
+@config_dataclass("text encoder")
 class TextEncoderConfig:
     """Which encoder to run and how (every field but ``batch_size``, ``device`` and ``offline``
     changes the vectors and is part of the embedding cache's key)."""
 
     model_name: str = DEFAULT_MODEL
-    pooling: str = "mean"
-    max_length: int = 64
-    batch_size: int = 64
+    pooling: Literal[POOLINGS] = "mean"
+    max_length: integer(1, 8_192) = 64
+    batch_size: integer(1, 65_536) = 64
     device: str = "auto"
-    dtype: str = "float32"
+    dtype: Literal[DTYPES] = "float32"
     # True: never contact the model hub; a hub name must already be in the local Hugging Face cache.
     offline: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.model_name, str) or not self.model_name.strip():
+        if not self.model_name.strip():
             raise ConfigError(f"text encoder: model_name must be a non-empty string; got "
                               f"{self.model_name!r}; use the default {DEFAULT_MODEL!r} or a local model "
                               "directory")
-        if self.pooling not in POOLINGS:
-            raise ConfigError(f"text encoder: pooling must be one of {', '.join(POOLINGS)}; "
-                              f"got {self.pooling!r}")
-        for name in ("max_length", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ConfigError(f"text encoder: {name} must be a positive integer; got {value!r}")
-        if self.dtype not in DTYPES:
-            raise ConfigError(f"text encoder: dtype must be one of {', '.join(DTYPES)}; got {self.dtype!r}")
         _check_device_spelling(self.device)
 
 

@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pricegym.config_checks import (
-    check_choice,
-    check_finite,
-    check_non_negative,
-    check_non_negative_int,
-    check_positive_int,
+from pydantic import Field
+
+from pricegym.config_checks import config_dataclass, integer, number
+from pricegym.envs.config_checks import (
+    ActionSpace,
+    AppealDecay,
+    ArrivalRate,
+    DemandSource,
+    EmbeddingDim,
+    Horizon,
+    LadderSize,
+    PriceMultiple,
+    PriceRange,
+    ProductPool,
+    Reward,
+    SeasonStartDay,
+    ShopperMixShift,
+    World,
+    check_customer_rows,
+    check_demand_source,
 )
-from pricegym.envs.config_checks import ACTION_SPACES, PRODUCT_POOLS, REWARDS, check_demand_source, check_price_range
 from pricegym.errors import ConfigError
 from pricegym.worlds.registry import WorldConfig
 
 ENV_NAME = "Competition-v0"
-RIVAL_STRATEGIES = ("undercut", "match", "fixed", "random")
+RivalStrategy = Literal["undercut", "match", "fixed", "random"]
+RIVAL_STRATEGIES = RivalStrategy.__args__
+MAX_RIVALS = 8
+RIVALS_DESCRIPTION = f"a tuple of 1 to {MAX_RIVALS} rival strategies, each one of {', '.join(RIVAL_STRATEGIES)}"
 
 
-@dataclass(frozen=True)
+@config_dataclass(ENV_NAME)
 class CompetitionConfig:
     """One product sold against rule-based rivals over a season; customers choose by multinomial logit.
 
@@ -45,49 +62,28 @@ class CompetitionConfig:
             rivals' prices are kept in the same range as the agent's.
     """
 
-    world: WorldConfig = field(default_factory=WorldConfig)
-    demand_source: str = "ground_truth"
+    world: World = field(default_factory=WorldConfig)
+    demand_source: DemandSource = "ground_truth"
     demand_run: Path | None = None
-    rivals: tuple[str, ...] = ("undercut", "match")
-    undercut_share: float = 0.1
-    rival_fixed_price: float = 1.0
-    random_levels: int = 5
-    rival_appeal: float = 1.0
-    horizon: int = 30
-    arrival_rate: float = 8.0
-    reward: str = "revenue"
-    action_space: str = "box"
-    ladder_size: int = 21
-    price_range: tuple[float, float] | None = None
-    product_pool: str = "train"
-    embedding_dim: int = 8
-    season_start_day: int = 240
-    appeal_decay: float = 1.0
-    shopper_mix_shift: float = 3.0
+    rivals: Annotated[tuple[RivalStrategy, ...], Field(description=RIVALS_DESCRIPTION)] = ("undercut", "match")
+    undercut_share: number(0.0, 0.99) = 0.1
+    rival_fixed_price: PriceMultiple = 1.0
+    random_levels: integer(1, 1_001) = 5
+    rival_appeal: number(-20.0, 20.0) = 1.0
+    horizon: Horizon = 30
+    arrival_rate: ArrivalRate = 8.0
+    reward: Reward = "revenue"
+    action_space: ActionSpace = "box"
+    ladder_size: LadderSize = 21
+    price_range: PriceRange = None
+    product_pool: ProductPool = "train"
+    embedding_dim: EmbeddingDim = 8
+    season_start_day: SeasonStartDay = 240
+    appeal_decay: AppealDecay = 1.0
+    shopper_mix_shift: ShopperMixShift = 3.0
 
     def __post_init__(self) -> None:
         check_demand_source(ENV_NAME, self.demand_source, self.demand_run)
-        check_choice(ENV_NAME, "action_space", self.action_space, ACTION_SPACES)
-        check_choice(ENV_NAME, "reward", self.reward, REWARDS)
-        check_choice(ENV_NAME, "product_pool", self.product_pool, PRODUCT_POOLS)
-        if isinstance(self.rivals, str) or not isinstance(self.rivals, tuple | list) or not self.rivals:
-            raise ConfigError(f"{ENV_NAME}: rivals must be a non-empty tuple of strategies, each one of "
-                              f"{', '.join(RIVAL_STRATEGIES)}; got {self.rivals!r}")
-        for strategy in self.rivals:
-            check_choice(ENV_NAME, "rival strategy", strategy, RIVAL_STRATEGIES)
-        object.__setattr__(self, "rivals", tuple(self.rivals))
-        check_positive_int(ENV_NAME, self, "horizon", "ladder_size", "random_levels")
-        if self.ladder_size < 2:
-            raise ConfigError(f"{ENV_NAME}: ladder_size must be at least 2; got {self.ladder_size}")
-        check_finite(ENV_NAME, self, "undercut_share", "rival_fixed_price", "rival_appeal", "arrival_rate",
-                     "shopper_mix_shift")
-        if not self.arrival_rate > 0:
-            raise ConfigError(f"{ENV_NAME}: arrival_rate must be positive; got {self.arrival_rate}")
-        if not 0.0 <= self.undercut_share < 1.0:
-            raise ConfigError(f"{ENV_NAME}: undercut_share must lie in [0, 1); got {self.undercut_share!r}")
-        if not self.rival_fixed_price > 0:
-            raise ConfigError(f"{ENV_NAME}: rival_fixed_price must be a positive multiple of the list price; "
-                              f"got {self.rival_fixed_price!r}")
-        check_non_negative(ENV_NAME, self, "appeal_decay")
-        check_non_negative_int(ENV_NAME, self, "embedding_dim", "season_start_day")
-        check_price_range(ENV_NAME, self.price_range)
+        if not 1 <= len(self.rivals) <= MAX_RIVALS:
+            raise ConfigError(f"{ENV_NAME}: rivals must be {RIVALS_DESCRIPTION}; got {self.rivals!r}")
+        check_customer_rows(ENV_NAME, self.arrival_rate, self.horizon, 1 + len(self.rivals))

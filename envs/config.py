@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
-from pricegym.config_checks import (
-    check_choice,
-    check_finite,
-    check_non_negative,
-    check_non_negative_int,
-    check_positive_int,
+from pricegym.config_checks import config_dataclass, integer, number, optional
+from pricegym.envs.config_checks import (
+    ActionSpace,
+    AppealDecay,
+    ArrivalRate,
+    DemandSource,
+    EmbeddingDim,
+    Horizon,
+    LadderSize,
+    PriceRange,
+    ProductPool,
+    Reward,
+    SeasonStartDay,
+    ShopperMixShift,
+    World,
+    check_customer_rows,
+    check_demand_source,
 )
-from pricegym.envs.config_checks import ACTION_SPACES, PRODUCT_POOLS, REWARDS, check_demand_source, check_price_range
-from pricegym.errors import ConfigError
 from pricegym.worlds.registry import WorldConfig
 
 ENV_NAME = "Markdown-v0"
 
 
-@dataclass(frozen=True)
+@config_dataclass(ENV_NAME)
 class MarkdownConfig:
     """A selling season of ``horizon`` periods for ``n_products`` products with finite inventory.
 
@@ -58,44 +67,27 @@ class MarkdownConfig:
             wait for the sale: the other reason markdowns exist); 0 keeps the mix fixed.
     """
 
-    world: WorldConfig = field(default_factory=WorldConfig)
-    demand_source: str = "ground_truth"
+    world: World = field(default_factory=WorldConfig)
+    demand_source: DemandSource = "ground_truth"
     demand_run: Path | None = None
-    n_products: int = 1
-    horizon: int = 30
-    initial_inventory: int | None = None
-    stock_cover: float = 0.4
-    arrival_rate: float = 8.0
-    reward: str = "revenue"
-    holding_cost: float = 0.0
-    salvage_share: float = 0.0
-    action_space: str = "box"
-    ladder_size: int = 21
-    price_range: tuple[float, float] | None = None
-    product_pool: str = "train"
+    n_products: integer(1, 100) = 1
+    horizon: Horizon = 30
+    initial_inventory: optional(integer(1, 10**9)) = None
+    stock_cover: number(0.001, 100.0) = 0.4
+    arrival_rate: ArrivalRate = 8.0
+    reward: Reward = "revenue"
+    holding_cost: number(0.0, 1e6) = 0.0
+    salvage_share: number(0.0, 1.0) = 0.0
+    action_space: ActionSpace = "box"
+    ladder_size: LadderSize = 21
+    price_range: PriceRange = None
+    product_pool: ProductPool = "train"
     reference_dynamics: bool = False
-    embedding_dim: int = 8
-    season_start_day: int = 240
-    appeal_decay: float = 1.0
-    shopper_mix_shift: float = 3.0
+    embedding_dim: EmbeddingDim = 8
+    season_start_day: SeasonStartDay = 240
+    appeal_decay: AppealDecay = 1.0
+    shopper_mix_shift: ShopperMixShift = 3.0
 
     def __post_init__(self) -> None:
         check_demand_source(ENV_NAME, self.demand_source, self.demand_run)
-        check_choice(ENV_NAME, "action_space", self.action_space, ACTION_SPACES)
-        check_choice(ENV_NAME, "reward", self.reward, REWARDS)
-        check_choice(ENV_NAME, "product_pool", self.product_pool, PRODUCT_POOLS)
-        if self.initial_inventory is not None and (not isinstance(self.initial_inventory, int)
-                                                   or self.initial_inventory <= 0):
-            raise ConfigError(f"{ENV_NAME}: initial_inventory must be a positive integer or None; "
-                              f"got {self.initial_inventory!r}")
-        check_finite(ENV_NAME, self, "stock_cover", "arrival_rate", "shopper_mix_shift")
-        if not self.stock_cover > 0:
-            raise ConfigError(f"{ENV_NAME}: stock_cover must be positive; got {self.stock_cover}")
-        check_positive_int(ENV_NAME, self, "n_products", "horizon", "ladder_size")
-        if self.ladder_size < 2:
-            raise ConfigError(f"{ENV_NAME}: ladder_size must be at least 2; got {self.ladder_size}")
-        if not self.arrival_rate > 0:
-            raise ConfigError(f"{ENV_NAME}: arrival_rate must be positive; got {self.arrival_rate}")
-        check_non_negative(ENV_NAME, self, "holding_cost", "salvage_share", "appeal_decay")
-        check_non_negative_int(ENV_NAME, self, "embedding_dim", "season_start_day")
-        check_price_range(ENV_NAME, self.price_range)
+        check_customer_rows(ENV_NAME, self.arrival_rate, self.horizon, self.n_products)

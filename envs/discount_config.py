@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
-from pricegym.config_checks import check_choice, check_non_negative, check_non_negative_int, check_positive_int
-from pricegym.envs.config_checks import ACTION_SPACES, PRODUCT_POOLS, check_demand_source
-from pricegym.errors import ConfigError
+from pricegym.config_checks import config_dataclass, integer, number
+from pricegym.envs.config_checks import (
+    ActionSpace,
+    DemandSource,
+    EmbeddingDim,
+    LadderSize,
+    ProductPool,
+    SeasonStartDay,
+    World,
+    check_demand_source,
+)
 from pricegym.worlds.registry import WorldConfig
 
 ENV_NAME = "PersonalizedDiscount-v0"
 
 
-@dataclass(frozen=True)
+@config_dataclass(ENV_NAME)
 class PersonalizedDiscountConfig:
     """One customer per step from a pool of returning customers; a discount budget per window of visits.
 
@@ -43,32 +51,21 @@ class PersonalizedDiscountConfig:
         season_start_day: the world calendar's day of the first visit.
     """
 
-    world: WorldConfig = field(default_factory=WorldConfig)
-    demand_source: str = "ground_truth"
+    world: World = field(default_factory=WorldConfig)
+    demand_source: DemandSource = "ground_truth"
     demand_run: Path | None = None
-    n_customers: int = 20
-    n_products: int = 2
-    horizon: int = 400
-    budget_window: int = 50
-    discount_budget: float = 0.05
-    max_discount: float = 0.5
-    action_space: str = "box"
-    ladder_size: int = 11
-    visits_per_day: int = 20
-    product_pool: str = "train"
-    embedding_dim: int = 8
-    season_start_day: int = 240
+    n_customers: integer(1, 100_000) = 20
+    n_products: integer(1, 100) = 2
+    horizon: integer(1, 1_000_000) = 400
+    budget_window: integer(1, 1_000_000) = 50
+    discount_budget: number(0.0, 1_000.0) = 0.05
+    max_discount: number(0.01, 0.99) = 0.5
+    action_space: ActionSpace = "box"
+    ladder_size: LadderSize = 11
+    visits_per_day: integer(1, 1_000_000) = 20
+    product_pool: ProductPool = "train"
+    embedding_dim: EmbeddingDim = 8
+    season_start_day: SeasonStartDay = 240
 
     def __post_init__(self) -> None:
         check_demand_source(ENV_NAME, self.demand_source, self.demand_run)
-        check_choice(ENV_NAME, "action_space", self.action_space, ACTION_SPACES)
-        check_choice(ENV_NAME, "product_pool", self.product_pool, PRODUCT_POOLS)
-        check_positive_int(ENV_NAME, self, "n_customers", "n_products", "horizon", "budget_window", "ladder_size",
-                           "visits_per_day")
-        if self.ladder_size < 2:
-            raise ConfigError(f"{ENV_NAME}: ladder_size must be at least 2; got {self.ladder_size}")
-        check_non_negative(ENV_NAME, self, "discount_budget")
-        check_non_negative_int(ENV_NAME, self, "embedding_dim", "season_start_day")
-        if not (isinstance(self.max_discount, int | float) and 0.0 < self.max_discount < 1.0):
-            raise ConfigError(f"{ENV_NAME}: max_discount is a share of the list price and must lie in (0, 1); "
-                              f"got {self.max_discount!r}")

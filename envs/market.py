@@ -80,7 +80,10 @@ class PricingMarket:
         """``[T, customers]`` arrival weights per period: the population's weights tilted from the
         least price-sensitive customers (first period) to the most (last period)."""
         position = np.linspace(-1.0, 1.0, horizon) if horizon > 1 else np.zeros(1)
-        tilted = self.customer_weights[None, :] * np.exp(mix_shift * position[:, None] * self.price_sensitivity_score)
+        with np.errstate(divide="ignore"):  # a customer of weight 0 has log-weight -inf
+            log_weights = np.log(self.customer_weights)[None, :] + mix_shift * position[:, None] * \
+                self.price_sensitivity_score
+        tilted = np.exp(log_weights - log_weights.max(axis=1, keepdims=True))  # shifted: no overflow
         return tilted / tilted.sum(axis=1, keepdims=True)
 
     @property

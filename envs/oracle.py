@@ -32,6 +32,11 @@ from scipy.stats import poisson
 
 from pricegym.envs.customer_stream import appeal_over_season
 from pricegym.envs.market import PricingMarket
+from pricegym.errors import ConfigError
+
+MAX_EXACT_INVENTORY = 2_000
+"""The exact dynamic program costs ``horizon x inventory**2 x grid`` operations per product: beyond this
+many units it would run for hours, so it is refused (the fluid upper bound has no such limit)."""
 
 PriceChoice = Callable[[int, np.ndarray], np.ndarray | None]
 """(period, Q[g, x]) -> the grid index chosen at every inventory level x, or None for uniformly random."""
@@ -128,6 +133,10 @@ def evaluate(problem: ProductSeason, choose: PriceChoice | None = None) -> tuple
 
     ``choose=None`` maximises (the dynamic program); a choice of ``None`` means uniformly random prices.
     """
+    if problem.inventory > MAX_EXACT_INVENTORY:
+        raise ConfigError(f"Markdown-v0: the exact oracle supports at most {MAX_EXACT_INVENTORY:,} units per product; "
+                          f"this season starts with {problem.inventory:,}; lower initial_inventory or stock_cover, "
+                          "or use the fluid upper bound (reference_dynamics=True)")
     horizon, stock_levels = problem.buyers.shape[0], np.arange(problem.inventory + 1)
     value = problem.salvage * stock_levels
     choices = np.zeros((horizon, problem.inventory + 1), dtype=np.int64)

@@ -15,20 +15,28 @@ what several figures share (the synthetic world, the decision rows...) once, on 
     def markdown_steps(context: BenchContext) -> dict: ...
 
 ``--only NAME`` selects a figure by its name, or every figure under a prefix (``env_steps_per_s``
-selects ``env_steps_per_s/...``).
+selects ``env_steps_per_s/...``). A figure that cannot be measured with what the run was given
+(``world_load_s/online-retail`` without ``--data``) raises :class:`FigureUnavailable`: it is then
+skipped with a note on stderr, or refused if it was asked for by its full name.
+
+Whatever a run writes to disk lives in scratch folders that :class:`BenchContext` removes when the
+run ends, however it ends (:meth:`BenchContext.scratch_folder`).
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from pricegym.config_checks import Seed, config_dataclass
 from pricegym.encoders.text_encoder import resolve_device
 from pricegym.errors import ConfigError
 
@@ -44,6 +52,10 @@ CORE_FIGURE_MODULES: tuple[str, ...] = ("pricegym.experiments.speed_figures",)
 FIGURE_MODULE_SUFFIX = "_figures"
 
 REQUIRED_KEYS: tuple[str, ...] = ("name", "value", "unit", "device")
+
+
+class FigureUnavailable(Exception):
+    """Raised by a figure function that cannot be measured with this run's inputs; says what it needs."""
 
 
 def register_figure(name: str) -> Callable[[FigureFunction], FigureFunction]:
@@ -74,7 +86,7 @@ def load_figures() -> dict[str, FigureFunction]:
     return FIGURES
 
 
-@dataclass(frozen=True)
+@config_dataclass("bench-speed")
 class BenchSpeedConfig:
     """What to measure, where, and how long.
 
@@ -87,6 +99,8 @@ class BenchSpeedConfig:
         demand_run: a ``pricegym fit-demand`` run folder on the default synthetic world whose
             tables the demand figure times (None: tables derived from the ground truth).
         cache_dir: where the embedding figures make (and remove) a scratch cache.
+        data: the UCI Online Retail CSV whose loading ``world_load_s/online-retail`` times (None:
+            the downloaded copy in the cache if there is one, else the figure is skipped).
         seed: the random rows.
     """
 
@@ -95,20 +109,38 @@ class BenchSpeedConfig:
     only: tuple[str, ...] = ()
     demand_run: Path | None = None
     cache_dir: Path = Path(".cache/embeddings")
-    seed: int = 0
+    data: Path | None = None
+    seed: Seed = 0
 
 
 class BenchContext:
-    """What a run's figures share: the config, the torch device, and parts built once per run.
+    """What a run's figures share: the config, the torch device, parts built once per run, scratch folders.
 
     :meth:`once` builds a part on first use and returns the same object afterwards, so that e.g.
     the two embedding figures come from one measurement and the two demand figures time the same rows.
+    Use it as a context manager: leaving it removes every :meth:`scratch_folder`.
     """
 
     def __init__(self, config: BenchSpeedConfig, device: torch.device) -> None:
         self.config = config
         self.device = device
         self._parts: dict[str, Any] = {}
+        self._cleanup = ExitStack()
+
+    def __enter__(self) -> BenchContext:
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the run's scratch folders."""
+        self._cleanup.close()
+
+    def scratch_folder(self, prefix: str) -> Path:
+        """A new empty temporary folder, removed by :meth:`close` (however the run ends)."""
+        folder = tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True)
+        return Path(self._cleanup.enter_context(folder))
 
     @property
     def quick(self) -> bool:
@@ -141,14 +173,35 @@ def select_figures(only: tuple[str, ...]) -> list[str]:
 
 
 def run_bench_speed(config: BenchSpeedConfig) -> Iterator[Figure]:
-    """Measure the selected figures one by one, yielding each as soon as it is measured."""
+    """Measure the selected figures one by one, yielding each as soon as it is measured.
+
+    Close the iterator (``contextlib.closing``) if you stop early: that removes the scratch folders at
+    once rather than when the iterator is garbage-collected.
+    """
     device = resolve_device(config.device)
     names = select_figures(config.only)
-    context = BenchContext(config, device)
-    for name in names:
+    with BenchContext(config, device) as context:
+        for name in names:
+            figure = _measure(name, context)
+            if figure is not None:
+                yield figure
+
+
+def _measure(name: str, context: BenchContext) -> Figure | None:
+    """The figure ``name``, checked; None (with a note on stderr) for an unavailable one not asked for by name.
+
+    Raises:
+        ConfigError: for an unavailable figure asked for by its full name.
+    """
+    try:
         figure = FIGURES[name](context)
-        missing = [key for key in REQUIRED_KEYS if key not in figure]
-        if missing or figure["name"] != name:
-            raise ValueError(f"bench-speed: figure function for {name!r} returned {sorted(figure)} named "
-                             f"{figure.get('name')!r}; expected keys {REQUIRED_KEYS} and its own name")
-        yield figure
+    except FigureUnavailable as reason:
+        if name in context.config.only:
+            raise ConfigError(f"bench-speed: figure {name!r} cannot be measured: {reason}") from None
+        print(f"bench-speed: skipped {name}: {reason}", file=sys.stderr)
+        return None
+    missing = [key for key in REQUIRED_KEYS if key not in figure]
+    if missing or figure["name"] != name:
+        raise ValueError(f"bench-speed: figure function for {name!r} returned {sorted(figure)} named "
+                         f"{figure.get('name')!r}; expected keys {REQUIRED_KEYS} and its own name")
+    return figure

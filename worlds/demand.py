@@ -31,6 +31,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from scipy.special import expit, wrightomega
 
+from pricegym.config_checks import config_dataclass, number
 from pricegym.errors import ConfigError
 
 ArrayLike = np.ndarray | float | int
@@ -59,7 +60,7 @@ class MarketContext:
         return cls(np.array(0), np.array(1), np.array(False), np.array(np.nan))
 
 
-@dataclass(frozen=True)
+@config_dataclass("reference-price effect")
 class ReferencePriceEffect:
     """Gain/loss effect of the gap between price and a customer's reference price.
 
@@ -78,14 +79,12 @@ class ReferencePriceEffect:
         loss: utility lost per unit of relative surcharge (>= gain).
     """
 
-    theta: float = 0.8
-    gain: float = 0.6
-    loss: float = 1.2
+    theta: number(0.0, 1.0, high_open=True) = 0.8
+    gain: number(0.0, 20.0) = 0.6
+    loss: number(0.0, 20.0) = 1.2
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.theta < 1.0:
-            raise ConfigError(f"reference-price theta must lie in [0, 1); got {self.theta}")
-        if self.gain < 0 or self.loss < self.gain:
+        if self.loss < self.gain:
             raise ConfigError(
                 f"reference-price coefficients need 0 <= gain <= loss (loss aversion keeps revenue "
                 f"single-peaked); got gain={self.gain}, loss={self.loss}"

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+from typing import Literal
 
-from pricegym.errors import ConfigError
+from pricegym.config_checks import Seed, config_dataclass, number
 from pricegym.worlds import WORLD_NAMES, World
 from pricegym.worlds.synthetic.config import SyntheticWorldConfig
 
+WorldName = Literal[WORLD_NAMES]
 
-@dataclass(frozen=True)
+
+@config_dataclass("world")
 class WorldConfig:
     """Which world to build, and its own configuration.
 
@@ -22,15 +25,11 @@ class WorldConfig:
         seed: online-retail split seed (the synthetic world's seed is in ``synthetic``).
     """
 
-    name: str = "synthetic"
+    name: WorldName = "synthetic"
     synthetic: SyntheticWorldConfig = field(default_factory=SyntheticWorldConfig)
     data_path: Path | None = None
-    unit_cost_share: float = 0.6
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.name not in WORLD_NAMES:
-            raise ConfigError(f"unknown world {self.name!r}; choose one of {', '.join(WORLD_NAMES)}")
+    unit_cost_share: number(0.0, 1.0, high_open=True) = 0.6
+    seed: Seed = 0
 
 
 def load_world(config: WorldConfig) -> World:

@@ -38,6 +38,7 @@ import pandas as pd
 from pandas.api import types as pdt
 
 from pricegym.errors import DataError
+from pricegym.safe_writes import atomic_file
 
 SEASONS: tuple[str, ...] = ("winter", "spring", "summer", "autumn")
 """Seasons by index; :func:`season_of_month` maps a calendar month to one."""
@@ -144,20 +145,18 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` to CSV or Parquet by ``path``'s extension, atomically.
 
     The file appears complete or not at all: it is written beside its destination under a
-    temporary name, then renamed.
+    temporary name, then renamed (:func:`pricegym.safe_writes.atomic_file`: missing folders are
+    created, the temporary file is removed on every exit path, Ctrl-C included).
 
     Raises:
         DataError: for an extension other than ``.csv``, ``.csv.gz`` or ``.parquet``.
+        WriteError: when ``path`` cannot be written (a parent that is a file, a folder of that name,
+            no permission, a full disk).
     """
     path = Path(path)
     writer = writer_for(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with atomic_file(path) as partial:
         writer(frame, partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 

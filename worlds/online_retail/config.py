@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from pricegym.config_checks import Seed, config_dataclass, config_to_dict, number
 from pricegym.errors import ConfigError
 
 
@@ -13,7 +14,10 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "pricegym"
 
 
-@dataclass(frozen=True)
+HeldOutShare = number(0.0, 1.0, high_open=True)
+
+
+@config_dataclass("online-retail world")
 class OnlineRetailConfig:
     """Where the UCI Online Retail data come from, and how the world is cut and costed.
 
@@ -30,51 +34,19 @@ class OnlineRetailConfig:
 
     data_path: Path | None = None
     cache_dir: Path = field(default_factory=default_cache_dir)
-    unit_cost_share: float = 0.6
-    validation_share: float = 0.15
-    test_share: float = 0.15
-    cold_start_share: float = 0.2
-    seed: int = 0
+    unit_cost_share: HeldOutShare = 0.6
+    validation_share: HeldOutShare = 0.15
+    test_share: HeldOutShare = 0.15
+    cold_start_share: HeldOutShare = 0.2
+    seed: Seed = 0
 
     def __post_init__(self) -> None:
-        if self.data_path is not None:
-            if not isinstance(self.data_path, str | Path):
-                raise ConfigError(
-                    f"online-retail world: data_path must be a path or None; received {self.data_path!r}; "
-                    "pass the path of online_retail.csv.gz or leave it None to download the data"
-                )
-            object.__setattr__(self, "data_path", Path(self.data_path))
-        if not isinstance(self.cache_dir, str | Path):
-            raise ConfigError(
-                f"online-retail world: cache_dir must be a path; received {self.cache_dir!r}; "
-                "pass a writable folder such as ~/.cache/pricegym"
-            )
-        object.__setattr__(self, "cache_dir", Path(self.cache_dir))
-        self._check_share("unit_cost_share", self.unit_cost_share, "0 <= share < 1 (costs below list prices)")
-        for name in ("validation_share", "test_share", "cold_start_share"):
-            self._check_share(name, getattr(self, name), "0 <= share < 1")
         if self.validation_share + self.test_share >= 1.0:
             raise ConfigError(
                 "online-retail world: validation_share + test_share must be below 1 so that training keeps "
                 f"some time; received {self.validation_share} + {self.test_share}; lower one of them"
             )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(
-                f"online-retail world: seed must be a non-negative integer; received {self.seed!r}; "
-                "pass for example seed=0"
-            )
-
-    @staticmethod
-    def _check_share(name: str, value: object, expected: str) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
-            raise ConfigError(
-                f"online-retail world: {name} must be a number with {expected}; received {value!r}; "
-                f"pass a value such as {OnlineRetailConfig.__dataclass_fields__[name].default}"
-            )
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary of every parameter (paths as strings)."""
-        values = asdict(self)
-        values["data_path"] = None if self.data_path is None else str(self.data_path)
-        values["cache_dir"] = str(self.cache_dir)
-        return values
+        return config_to_dict(self)

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
+from typing import Annotated
 
 import pandas as pd
+from pydantic import AfterValidator
 
+from pricegym.config_checks import Seed, config_dataclass, integer, number
 from pricegym.errors import ConfigError
 from pricegym.worlds.demand import ReferencePriceEffect
 
 
-@dataclass(frozen=True)
+def _ordered(price_range: tuple[float, float]) -> tuple[float, float]:
+    if not price_range[0] < price_range[1]:
+        raise ValueError(f"must be (low, high) multiples of the list price with low < high; got {price_range!r}")
+    return price_range
+
+
+Share = number(0.0, 1.0)
+HeldOutShare = number(0.0, 1.0, high_open=True)
+PriceMultiple = number(0.01, 100.0)
+
+
+@config_dataclass("synthetic world")
 class SyntheticWorldConfig:
     """Size, seed and documented parameters of the synthetic world.
 
@@ -31,42 +45,24 @@ class SyntheticWorldConfig:
         cold_start_share: share of products held out as new products.
     """
 
-    seed: int = 0
-    n_products: int = 160
-    n_customers: int = 800
-    n_exposures: int = 60_000
-    n_days: int = 364
+    seed: Seed = 0
+    n_products: integer(5, 100_000) = 160
+    n_customers: integer(1, 1_000_000) = 800
+    n_exposures: integer(1, 50_000_000) = 60_000
+    n_days: integer(1, 100_000) = 364
     start_date: str = "2024-01-01"
-    exploration_share: float = 0.2
-    exploration_price_range: tuple[float, float] = (0.6, 1.4)
-    incumbent_price_noise: float = 0.05
+    exploration_share: Share = 0.2
+    exploration_price_range: Annotated[tuple[PriceMultiple, PriceMultiple], AfterValidator(_ordered)] = (0.6, 1.4)
+    incumbent_price_noise: number(0.0, 2.0) = 0.05
     reference_effect: ReferencePriceEffect = field(default_factory=ReferencePriceEffect)
-    validation_share: float = 0.15
-    test_share: float = 0.15
-    cold_start_share: float = 0.2
+    validation_share: HeldOutShare = 0.15
+    test_share: HeldOutShare = 0.15
+    cold_start_share: HeldOutShare = 0.2
 
     def __post_init__(self) -> None:
-        for name in ("n_products", "n_customers", "n_exposures", "n_days"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise ConfigError(f"synthetic world: {name} must be a positive integer; got {value!r}")
-        if self.n_products < 5:
-            raise ConfigError(
-                f"synthetic world: n_products must be at least 5 so that every split holds products; "
-                f"got {self.n_products}"
-            )
-        if not 0.0 <= self.exploration_share <= 1.0:
-            raise ConfigError(f"synthetic world: exploration_share must lie in [0, 1]; got {self.exploration_share}")
-        low, high = self.exploration_price_range
-        if not 0.0 < low < high:
-            raise ConfigError(
-                f"synthetic world: exploration_price_range must be (low, high) with 0 < low < high; "
-                f"got {self.exploration_price_range}"
-            )
-        if self.incumbent_price_noise < 0:
-            raise ConfigError(
-                f"synthetic world: incumbent_price_noise must be >= 0; got {self.incumbent_price_noise}"
-            )
+        if self.validation_share + self.test_share >= 1.0:
+            raise ConfigError("synthetic world: validation_share + test_share must be below 1 so that training "
+                              f"keeps some days; got {self.validation_share} + {self.test_share}")
         try:
             pd.Timestamp(self.start_date)
         except ValueError as error:

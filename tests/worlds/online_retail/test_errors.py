@@ -106,7 +106,7 @@ def test_bad_config_says_expected_received_and_fix(field: str, value: object) ->
     with pytest.raises(ConfigError) as caught:
         OnlineRetailConfig(**{field: value})
     message = str(caught.value)
-    assert field in message and f"received {value!r}" in message and "pass" in message
+    assert field in message and f"got {value!r}" in message and "pass" in message
 
 
 def test_config_shares_must_leave_training_time() -> None:

@@ -1,0 +1,151 @@
+"""The one validation mechanism of every typed config (pricegym.config_checks)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pricegym.agents.fit_pricer import FitPricerConfig
+from pricegym.agents.pricer_training import PricerTrainingConfig
+from pricegym.config_checks import config_from_dict, config_to_dict, load_config, save_config
+from pricegym.encoders.demand_training import DemandTrainingConfig
+from pricegym.encoders.fit_demand import FitDemandConfig
+from pricegym.encoders.text_encoder import TextEncoderConfig
+from pricegym.envs import CompetitionConfig, MarkdownConfig, PersonalizedDiscountConfig
+from pricegym.errors import ConfigError, DataError
+from pricegym.experiments.bench_speed import BenchSpeedConfig
+from pricegym.worlds.demand import ReferencePriceEffect
+from pricegym.worlds.online_retail import OnlineRetailConfig
+from pricegym.worlds.registry import WorldConfig
+from pricegym.worlds.synthetic import SyntheticWorldConfig
+
+CONFIG_CLASSES = (MarkdownConfig, PersonalizedDiscountConfig, CompetitionConfig, WorldConfig, SyntheticWorldConfig,
+                  ReferencePriceEffect, OnlineRetailConfig, TextEncoderConfig, DemandTrainingConfig, FitDemandConfig,
+                  PricerTrainingConfig, FitPricerConfig, BenchSpeedConfig)
+
+NON_DEFAULT_CONFIGS = [
+    MarkdownConfig(world="online-retail", n_products=2, horizon=12, price_range=(0.5, 1.5), initial_inventory=9,
+                   action_space="ladder", holding_cost=0.25, shopper_mix_shift=-2.0),
+    PersonalizedDiscountConfig(n_customers=7, discount_budget=0.2, max_discount=0.3, demand_source="fitted",
+                               demand_run=Path("runs/demo/demand")),
+    CompetitionConfig(rivals=("fixed", "random", "match"), rival_appeal=-0.5, reward="margin"),
+    SyntheticWorldConfig(seed=3, n_products=20, exploration_price_range=(0.7, 1.3),
+                         reference_effect=ReferencePriceEffect(theta=0.5, gain=0.1, loss=0.2)),
+    OnlineRetailConfig(data_path=Path("data/online_retail.csv.gz"), unit_cost_share=0.4),
+    FitDemandConfig(training=DemandTrainingConfig(epochs=2, encoder_learning_rate=1e-4), bootstrap_rounds=0,
+                    encoder=TextEncoderConfig(model_name="tiny-random-bert", max_length=16)),
+    FitPricerConfig(training=PricerTrainingConfig(warmup_share=0.0), context_buckets="none", seed=9),
+    BenchSpeedConfig(quick=True, only=("env", "demand")),
+]
+
+
+def _is_number(annotation: object) -> bool:
+    """int or float (possibly annotated or optional), but not bool."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_number(typing.get_args(annotation)[0])
+    if annotation in (int, float):
+        return True
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and any(
+        _is_number(argument) for argument in typing.get_args(annotation))
+
+
+@pytest.mark.parametrize("config_class", CONFIG_CLASSES, ids=lambda cls: cls.__name__)
+def test_every_numeric_field_has_a_documented_range(config_class):
+    numeric = {name: info for name, info in config_class.__pydantic_fields__.items() if _is_number(info.annotation)}
+    undocumented = [name for name, info in numeric.items() if not info.description]
+    assert not undocumented, f"{config_class.__name__}: numeric fields without a range: {undocumented}"
+    for name, info in numeric.items():
+        assert f"{name}: {info.description}" in config_class.__doc__  # help() shows the range
+
+
+@pytest.mark.parametrize("config", NON_DEFAULT_CONFIGS, ids=lambda config: type(config).__name__)
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_a_config_loads_back_from_a_file_into_the_same_typed_object(config, suffix, tmp_path):
+    path = save_config(config, tmp_path / f"config{suffix}")
+    loaded = load_config(type(config), path)
+    assert loaded == config and type(loaded) is type(config)
+    assert config_from_dict(type(config), config_to_dict(config)) == config
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"price_range": (0.5, float("inf"))}, ["Markdown-v0: price_range", "got inf", "0.01 <= low < high <= 100"]),
+    ({"price_range": (1.2, 0.8)}, ["price_range", "low < high", "(1.2, 0.8)"]),
+    ({"stock_cover": 1e18}, ["stock_cover", "[0.001, 100]", "got 1e+18"]),
+    ({"holding_cost": 1.7e308}, ["holding_cost", "[0, 1_000_000]"]),
+    ({"horizon": True}, ["horizon must be an integer", "got True"]),
+    ({"horizon": 3.0}, ["horizon must be an integer", "got 3.0"]),
+    ({"horizon": "30"}, ["horizon must be an integer", "got '30'"]),
+    ({"arrival_rate": float("nan")}, ["arrival_rate", "got nan"]),
+    ({"reward": "profit"}, ["reward must be one of 'revenue', 'margin'", "got 'profit'"]),
+    ({"shopper_mix_shift": 500.0}, ["shopper_mix_shift", "[-20, 20]", "got 500.0"]),
+    ({"arrival_rate": 500.0, "horizon": 1_000}, ["customer rows per season", "lower one of them"]),
+    ({"world": {"synthetic": {"n_products": 2}}}, ["world.synthetic.n_products must be an integer in [5,"]),
+    ({"world": "atlantis"}, ["name must be one of 'synthetic', 'online-retail'", "got 'atlantis'"]),
+    ({"horizn": 3}, ["unknown option 'horizn'", "horizon"]),
+])
+def test_a_bad_value_names_the_field_the_value_and_the_valid_range(options, words):
+    with pytest.raises(ConfigError) as caught:
+        MarkdownConfig(**options)
+    for word in words:
+        assert word in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("config_class, options, field", [
+    (PersonalizedDiscountConfig, {"discount_budget": 1e308}, "discount_budget"),
+    (PersonalizedDiscountConfig, {"max_discount": 1.0}, "max_discount"),
+    (CompetitionConfig, {"rivals": ("undercut",) * 9}, "rivals"),
+    (CompetitionConfig, {"rival_appeal": float("-inf")}, "rival_appeal"),
+    (PricerTrainingConfig, {"encoder_learning_rate": -1e-4}, "encoder_learning_rate"),
+    (PricerTrainingConfig, {"warmup_share": 3.0}, "warmup_share"),
+    (PricerTrainingConfig, {"epochs": 2.5}, "epochs"),
+    (DemandTrainingConfig, {"encoder_learning_rate": float("nan")}, "encoder_learning_rate"),
+    (FitDemandConfig, {"bootstrap_rounds": -2}, "bootstrap_rounds"),
+    (FitDemandConfig, {"seed": -1}, "seed"),
+    (SyntheticWorldConfig, {"validation_share": 0.6, "test_share": 0.5}, "validation_share + test_share"),
+    (ReferencePriceEffect, {"theta": 1.0}, "theta"),
+    (TextEncoderConfig, {"pooling": "max"}, "pooling"),
+])
+def test_every_config_refuses_out_of_range_values_with_one_config_error(config_class, options, field):
+    with pytest.raises(ConfigError, match=re.escape(field)):
+        config_class(**options)
+
+
+def test_numpy_scalars_are_taken_as_python_numbers():
+    config = MarkdownConfig(n_products=np.int64(2), horizon=np.int32(10), arrival_rate=np.float32(4.0))
+    assert (config.n_products, config.horizon, config.arrival_rate) == (2, 10, 4.0)
+    assert type(config.n_products) is int and type(config.arrival_rate) is float
+
+
+def test_replace_validates_again():
+    with pytest.raises(ConfigError, match="horizon"):
+        dataclasses.replace(MarkdownConfig(), horizon=0)
+
+
+def test_a_world_name_is_short_for_its_config():
+    assert MarkdownConfig(world="online-retail").world == WorldConfig(name="online-retail")
+
+
+@pytest.mark.parametrize("text, error", [
+    ("{not json", DataError),
+    ("[1, 2]", ConfigError),
+    ('{"horizon": -4}', ConfigError),
+])
+def test_a_bad_config_file_is_one_clear_error(text, error, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    with pytest.raises(error, match="config.json|Markdown-v0"):
+        load_config(MarkdownConfig, path)
+
+
+def test_a_missing_or_misnamed_config_file_is_refused(tmp_path):
+    with pytest.raises(DataError, match="cannot be read"):
+        load_config(MarkdownConfig, tmp_path / "absent.yaml")
+    with pytest.raises(ConfigError, match=".json, .yaml or .yml"):
+        load_config(MarkdownConfig, tmp_path / "config.toml")

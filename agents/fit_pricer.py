@@ -38,6 +38,7 @@ from pricegym.agents.pricer_training import PricerHistory, PricerTrainingConfig,
 from pricegym.agents.pricing_rows import PricingRows, TextGroups, pricing_rows
 from pricegym.agents.pricing_table import TabulatedPricingPolicy
 from pricegym.agents.pricing_texts import ContextBuckets
+from pricegym.config_checks import Seed, config_dataclass, integer
 from pricegym.encoders.embedding_cache import CachedTextEncoder
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig, resolve_device
 from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
@@ -53,7 +54,7 @@ CARD_FILE = "model_card.json"
 TARGET = "log(price / list_price)"
 
 
-@dataclass(frozen=True)
+@config_dataclass("fit-pricer")
 class FitPricerConfig:
     """The whole configuration of one pricer fit.
 
@@ -77,18 +78,15 @@ class FitPricerConfig:
     training: PricerTrainingConfig = field(default_factory=PricerTrainingConfig)
     context_buckets: str = "season"
     state_unit_cost: bool = True
-    max_eval_rows: int = 2_000
-    max_table_texts: int = 100_000
-    output_dir: Path = Path("runs/fit-pricer/synthetic")
+    max_eval_rows: integer(1, 100_000_000) = 2_000
+    max_table_texts: integer(1, 100_000_000) = 100_000
+    output_dir: Path = Path("runs/fit-pricer/synthetic-seed0")
     cache_dir: Path = Path(".cache/embeddings")
     overwrite: bool = False
-    seed: int = 0
+    seed: Seed = 0
 
     def __post_init__(self) -> None:
         ContextBuckets(self.context_buckets)
-        for name in ("max_eval_rows", "max_table_texts"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"fit-pricer: {name} must be positive; got {getattr(self, name)}")
 
 
 @dataclass

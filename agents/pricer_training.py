@@ -21,12 +21,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from pricegym.agents.pricer_model import fold_standardisation, predict_log_ratios, regression_output, tokenize
-from pricegym.config_checks import check_positive_int
+from pricegym.config_checks import config_dataclass, integer, number
 from pricegym.encoders.optimization import optimizer_and_schedule as shared_optimizer_and_schedule
-from pricegym.errors import ConfigError
+from pricegym.encoders.optimization import require_finite_loss
 
 
-@dataclass(frozen=True)
+@config_dataclass("pricer training")
 class PricerTrainingConfig:
     """Hyperparameters of fine-tuning (defaults sized so a synthetic fit takes minutes on 2 cores).
 
@@ -39,25 +39,16 @@ class PricerTrainingConfig:
         weight_decay, warmup_share, max_grad_norm, patience: the usual.
     """
 
-    epochs: int = 3
-    batch_size: int = 32
-    max_train_texts: int = 1_200
-    max_validation_texts: int = 400
-    encoder_learning_rate: float = 8e-5
-    head_learning_rate: float = 2e-3
-    weight_decay: float = 0.01
-    warmup_share: float = 0.1
-    max_grad_norm: float = 1.0
-    patience: int = 1
-
-    def __post_init__(self) -> None:
-        check_positive_int("pricer training", self, "epochs", "batch_size", "max_train_texts",
-                           "max_validation_texts", "patience")
-        for name in ("encoder_learning_rate", "head_learning_rate", "max_grad_norm"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"pricer training: {name} must be positive; got {getattr(self, name)!r}")
-        if not 0.0 <= self.warmup_share < 1.0:
-            raise ConfigError(f"pricer training: warmup_share must lie in [0, 1); got {self.warmup_share}")
+    epochs: integer(1, 1_000) = 3
+    batch_size: integer(1, 65_536) = 32
+    max_train_texts: integer(1, 10_000_000) = 1_200
+    max_validation_texts: integer(1, 10_000_000) = 400
+    encoder_learning_rate: number(0.0, 1.0, low_open=True) = 8e-5
+    head_learning_rate: number(0.0, 1.0, low_open=True) = 2e-3
+    weight_decay: number(0.0, 1.0) = 0.01
+    warmup_share: number(0.0, 1.0, high_open=True) = 0.1
+    max_grad_norm: number(0.0, 1e6, low_open=True) = 1.0
+    patience: integer(1, 1_000) = 1
 
 
 @dataclass(frozen=True)
@@ -136,12 +127,13 @@ def training_step(model: nn.Module, tokenizer: Any, texts: list[str], targets: n
     target = torch.as_tensor(targets, dtype=torch.float32, device=device)
     weight = torch.as_tensor(weights, dtype=torch.float32, device=device)
     loss = (weight * (output.float() - target).square()).sum() / weight.sum()
+    value = require_finite_loss(loss, "the pricing regressor")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
     optimizer.step()
     schedule.step()
-    return float(loss.detach())
+    return value
 
 
 def optimizer_and_schedule(model: nn.Module, config: PricerTrainingConfig, total_steps: int):

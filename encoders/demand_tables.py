@@ -21,13 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from pricegym.errors import DataError
+from pricegym import __version__
+from pricegym.encoders.demand_run_checks import (
+    EMBEDDINGS_FILE,
+    TABLES_CARD,
+    TABLES_FILE,
+    TABLES_FORMAT_VERSION,
+    read_demand_run,
+    reference_effect,
+)
 from pricegym.worlds.demand import LinearPriceDemand, MarketContext, ReferencePriceEffect, Response
 
-TABLES_FILE = "demand_tables.npz"
-EMBEDDINGS_FILE = "embeddings.npz"
-"""Fine-tuned embeddings saved beside the tables, so agents observe the same LM embeddings."""
-TABLES_CARD = "demand_tables.json"
+__all__ = ["EMBEDDINGS_FILE", "TABLES_CARD", "TABLES_FILE", "ContextWeights", "DemandTables"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class DemandTables(LinearPriceDemand):
         price_ranges: ``[n_products, 2]`` lowest and highest price observed in training (NaN if unseen).
         slope_std: ``[n_customers, n_products]`` bootstrap standard deviation of ``slope`` (optional).
         customer_ids, product_ids: what the table rows and columns are.
+        world: the name of the world the tables were fitted on (None: unknown).
     """
 
     def __init__(
@@ -80,6 +86,7 @@ class DemandTables(LinearPriceDemand):
         slope_std: np.ndarray | None = None,
         customer_ids: tuple[str, ...] = (),
         product_ids: tuple[str, ...] = (),
+        world: str | None = None,
     ) -> None:
         super().__init__(list_prices, reference_effect, response)
         self.intercept = np.ascontiguousarray(intercept, dtype=np.float64)
@@ -97,6 +104,7 @@ class DemandTables(LinearPriceDemand):
         self.slope_std = np.zeros_like(self.slope) if slope_std is None else np.asarray(slope_std, dtype=float)
         self.customer_ids = tuple(customer_ids)
         self.product_ids = tuple(product_ids)
+        self.world = world
 
     def intercept_and_slope(
         self, customers: np.ndarray, products: np.ndarray, context: MarketContext | None
@@ -119,6 +127,9 @@ class DemandTables(LinearPriceDemand):
             price_ranges=self.price_ranges, weekday=weights.weekday, season=weights.season,
         )
         card = {
+            "format_version": TABLES_FORMAT_VERSION,
+            "pricegym_version": __version__,
+            "world": self.world,
             "response": self.response,
             "reference_effect": asdict(self.reference_effect),
             "holiday": weights.holiday,
@@ -131,18 +142,16 @@ class DemandTables(LinearPriceDemand):
 
     @classmethod
     def load(cls, directory: str | Path) -> DemandTables:
-        """Read tables written by :meth:`save`."""
-        directory = Path(directory)
-        try:
-            arrays = np.load(directory / TABLES_FILE)
-            card = json.loads((directory / TABLES_CARD).read_text())
-        except (OSError, ValueError) as error:
-            problem = f"holds no readable demand tables ({error}); run `pricegym fit-demand` to write them"
-            raise DataError(directory, problem) from error
+        """Read tables written by :meth:`save`, after checking the whole run folder (embeddings and model
+        card included, when present); a corrupt folder raises :class:`~pricegym.errors.DataError`
+        (see :mod:`~pricegym.encoders.demand_run_checks`)."""
+        run = read_demand_run(directory)
+        arrays, card = run.arrays, run.card
         return cls(
             intercept=arrays["intercept"], slope=arrays["slope"], list_prices=arrays["list_prices"],
-            context_weights=ContextWeights(arrays["weekday"], arrays["season"], card["holiday"], card["competitor"]),
-            reference_effect=ReferencePriceEffect(**card["reference_effect"]),
+            context_weights=ContextWeights(arrays["weekday"], arrays["season"], float(card["holiday"]),
+                                           float(card["competitor"])),
+            reference_effect=reference_effect(card["reference_effect"]),
             response=card["response"], price_ranges=arrays["price_ranges"], slope_std=arrays["slope_std"],
-            customer_ids=tuple(card["customer_ids"]), product_ids=tuple(card["product_ids"]),
+            customer_ids=tuple(card["customer_ids"]), product_ids=tuple(card["product_ids"]), world=card.get("world"),
         )

@@ -6,8 +6,10 @@ the training rows among them (at most ``max_rows_per_step``), encodes only those
 gradients, and minimises the log-loss (exposures) or Poisson loss (counts). An epoch is as many
 blocks as it takes to cover the product x customer grid once on average (at most
 ``max_steps_per_epoch``). After each epoch the
-validation loss is measured, a checkpoint written, and training stops once the validation loss has
-not improved for ``patience`` epochs; the best epoch's weights are restored.
+validation loss is measured, and training stops once the validation loss has not improved for
+``patience`` epochs; the best epoch's weights are restored. Only the best epoch's checkpoint is kept
+on disk (``checkpoint_dir/epoch-N.pt``), replaced whenever an epoch improves on it; with
+``keep_all_checkpoints`` every epoch's is kept.
 """
 
 from __future__ import annotations
@@ -21,47 +23,44 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from pricegym.config_checks import Seed, config_dataclass, integer, number
 from pricegym.encoders.demand_data import DemandData
 from pricegym.encoders.demand_model import BertDemandModel
-from pricegym.encoders.optimization import optimizer_and_schedule
+from pricegym.encoders.optimization import optimizer_and_schedule, require_finite_loss
 from pricegym.encoders.text_encoder import TextEncoder
-from pricegym.errors import ConfigError
 
 
-@dataclass(frozen=True)
+@config_dataclass("demand training")
 class DemandTrainingConfig:
     """Hyperparameters of fine-tuning (defaults sized so the synthetic fit takes minutes on 2 cores)."""
 
-    epochs: int = 3
-    products_per_step: int = 24
-    customer_texts_per_step: int = 16
-    max_rows_per_step: int = 4_096
-    max_steps_per_epoch: int = 60
-    encoder_learning_rate: float = 5e-5
-    head_learning_rate: float = 3e-3
-    weight_decay: float = 0.01
-    warmup_share: float = 0.1
-    max_grad_norm: float = 1.0
-    patience: int = 1
-    max_validation_rows: int = 20_000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "products_per_step", "customer_texts_per_step", "max_rows_per_step",
-                     "max_steps_per_epoch", "max_validation_rows"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"demand training: {name} must be positive; got {getattr(self, name)}")
+    epochs: integer(1, 1_000) = 3
+    products_per_step: integer(1, 100_000) = 24
+    customer_texts_per_step: integer(1, 100_000) = 16
+    max_rows_per_step: integer(1, 10_000_000) = 4_096
+    max_steps_per_epoch: integer(1, 10_000_000) = 60
+    encoder_learning_rate: number(0.0, 1.0, low_open=True) = 5e-5
+    head_learning_rate: number(0.0, 1.0, low_open=True) = 3e-3
+    weight_decay: number(0.0, 1.0) = 0.01
+    warmup_share: number(0.0, 1.0, high_open=True) = 0.1
+    max_grad_norm: number(0.0, 1e6, low_open=True) = 1.0
+    patience: integer(1, 1_000) = 1
+    max_validation_rows: integer(1, 100_000_000) = 20_000
+    seed: Seed = 0
+    keep_all_checkpoints: bool = False
+    """Keep every epoch's checkpoint (about 91 MB each with the default encoder), not only the best one."""
 
 
 @dataclass
 class TrainingHistory:
-    """Losses per epoch and the epoch whose weights were kept."""
+    """Losses per epoch, the epoch whose weights were kept (0-based) and its checkpoint file."""
 
     train_loss: list[float] = field(default_factory=list)
     validation_loss: list[float] = field(default_factory=list)
     best_epoch: int = -1
     steps: int = 0
     seconds: float = 0.0
+    best_checkpoint: str | None = None
 
 
 def tokenize(text_encoder: TextEncoder, texts: list[str]) -> dict[str, torch.Tensor]:
@@ -117,9 +116,11 @@ def train_demand_model(model: BertDemandModel, text_encoder: TextEncoder, train:
             history.steps += 1
         history.train_loss.append(float(np.mean(losses)))
         history.validation_loss.append(evaluate_loss(model, text_encoder, validation, config))
-        torch.save(model.state_dict(), checkpoint_dir / f"epoch-{epoch + 1}.pt")
-        if history.best_epoch < 0 or history.validation_loss[-1] < history.validation_loss[history.best_epoch]:
+        improved = history.best_epoch < 0 or history.validation_loss[-1] < history.validation_loss[history.best_epoch]
+        save_checkpoint(model, checkpoint_dir, epoch, improved, config.keep_all_checkpoints)
+        if improved:
             history.best_epoch, epochs_without_gain = epoch, 0
+            history.best_checkpoint = checkpoint_path(checkpoint_dir, epoch).name
             best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
         else:
             epochs_without_gain += 1
@@ -128,6 +129,24 @@ def train_demand_model(model: BertDemandModel, text_encoder: TextEncoder, train:
     model.load_state_dict(best_state)
     history.seconds = time.perf_counter() - started
     return history
+
+
+def checkpoint_path(checkpoint_dir: Path, epoch: int) -> Path:
+    """Where the weights after ``epoch`` (0-based) are saved: ``epoch-<epoch + 1>.pt``."""
+    return checkpoint_dir / f"epoch-{epoch + 1}.pt"
+
+
+def save_checkpoint(model: BertDemandModel, checkpoint_dir: Path, epoch: int, improved: bool, keep_all: bool) -> None:
+    """Save the weights after ``epoch``: always when ``keep_all``, else only when the epoch ``improved`` on
+    the best so far, removing the previous best's file once the new one is written."""
+    if not (keep_all or improved):
+        return
+    path = checkpoint_path(checkpoint_dir, epoch)
+    torch.save(model.state_dict(), path)
+    if not keep_all:
+        for stale in checkpoint_dir.glob("epoch-*.pt"):
+            if stale != path:
+                stale.unlink()
 
 
 def _steps_per_epoch(data: DemandData, config: DemandTrainingConfig) -> int:
@@ -155,12 +174,13 @@ def _training_step(model: BertDemandModel, text_encoder: TextEncoder, data: Dema
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         index = model(tokenize(text_encoder, customer_texts), tokenize(text_encoder, product_texts), batch)
     loss = model.loss(index.float(), batch.outcome)
+    value = require_finite_loss(loss, "the demand model")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
     optimizer.step()
     schedule.step()
-    return float(loss.detach())
+    return value
 
 
 def _optimizer_and_schedule(model: BertDemandModel, config: DemandTrainingConfig, total_steps: int):

@@ -12,11 +12,12 @@
    synthetic world, the errors against the ground truth);
 6. the run folder: ``encoder/`` (``save_pretrained`` + tokenizer), ``head.pt``, the tables, the
    fine-tuned embeddings of every product and table row (``embeddings.npz``),
-   ``model_card.json`` (run id, world, data hash, config, metrics; load the fine-tuned encoder
-   with ``TextEncoder(TextEncoderConfig(model_name=run/"encoder"), run_id=card["run_id"])`` so
-   its cached embeddings never mix with the base model's), ``run.json`` (command line, package
-   versions, seed) and per-epoch checkpoints. It is written under a temporary name and renamed
-   when complete, so a failed run leaves nothing half-written.
+   ``model_card.json`` (run id, world, data hash, config, metrics, training history per epoch;
+   load the fine-tuned encoder with ``TextEncoder(TextEncoderConfig(model_name=run/"encoder"),
+   run_id=card["run_id"])`` so its cached embeddings never mix with the base model's),
+   ``run.json`` (command line, package versions, seed) and the best epoch's checkpoint (every
+   epoch's with ``keep_all_checkpoints``). It is written under a temporary name and renamed when
+   complete, so a failed run leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from pricegym.config_checks import Seed, config_dataclass, integer
 from pricegym.encoders.demand_baselines import FrozenEmbeddingDemand, ProductIdDemand
 from pricegym.encoders.demand_bootstrap import bootstrap_slope_std
 from pricegym.encoders.demand_evaluation import decile_calibration, split_metrics, tables_predictor, truth_metrics
@@ -37,7 +39,7 @@ from pricegym.encoders.demand_model import BertDemandModel
 from pricegym.encoders.demand_reduction import reduce_to_tables
 from pricegym.encoders.demand_rows import WorldRows, world_rows
 from pricegym.encoders.demand_tables import EMBEDDINGS_FILE, DemandTables
-from pricegym.encoders.demand_training import DemandTrainingConfig, embed_texts, train_demand_model
+from pricegym.encoders.demand_training import DemandTrainingConfig, TrainingHistory, embed_texts, train_demand_model
 from pricegym.encoders.embedding_cache import EmbeddingCache
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig
 from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
@@ -48,9 +50,11 @@ from pricegym.worlds.demand import ReferencePriceEffect
 from pricegym.worlds.registry import WorldConfig, load_world
 
 FINE_TUNED = "BERT fine-tuned (monotone head)"
+VALIDATION_METRICS = {"purchase_probability": "log-loss (validation split)",
+                      "expected_quantity": "Poisson deviance up to a constant (validation split)"}
 
 
-@dataclass(frozen=True)
+@config_dataclass("fit-demand")
 class FitDemandConfig:
     """The whole configuration of one demand fit.
 
@@ -73,13 +77,13 @@ class FitDemandConfig:
     encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     training: DemandTrainingConfig = field(default_factory=DemandTrainingConfig)
     reference_effect: ReferencePriceEffect = field(default_factory=ReferencePriceEffect)
-    bootstrap_rounds: int = 8
-    max_baseline_rows: int = 100_000
-    max_truth_pairs: int = 2_000
-    output_dir: Path = Path("runs/fit-demand/synthetic")
+    bootstrap_rounds: integer(0, 1_000) = 8
+    max_baseline_rows: integer(1, 100_000_000) = 100_000
+    max_truth_pairs: integer(1, 10_000_000) = 2_000
+    output_dir: Path = Path("runs/fit-demand/synthetic-seed0")
     cache_dir: Path = Path(".cache/embeddings")
     overwrite: bool = False
-    seed: int = 0
+    seed: Seed = 0
 
 
 @dataclass
@@ -104,7 +108,7 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
     text_encoder = _load_text_encoder(config, rows)
     frozen = _frozen_embeddings(text_encoder, rows, config.cache_dir)
     with atomic_run_folder(output_dir) as partial:
-        model = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress)
+        model, history = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress)
         text_level, embeddings = _text_level_tables(model, text_encoder, rows, config)
         models = {FINE_TUNED: tables_predictor(text_level),
                   **_fit_baselines(config, world, rows, frozen)}
@@ -114,8 +118,8 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
             calibration = decile_calibration(models[FINE_TUNED], rows)
         if world.ground_truth is not None:
             truth_errors = truth_metrics(models, rows, world.ground_truth, config.max_truth_pairs, config.seed)
-        tables = _world_tables(text_level, rows)
-        card = _model_card(config, world, rows, metrics, truth_errors)
+        tables = _world_tables(text_level, rows, world.name)
+        card = _model_card(config, world, rows, metrics, truth_errors, history)
         _save(partial, model, text_encoder, tables, card, config, argv)
         np.savez(partial / EMBEDDINGS_FILE, product_ids=np.array(rows.product_ids),
                  customer_ids=np.array(rows.customer_ids), product_vectors=embeddings[1],
@@ -137,7 +141,7 @@ def _frozen_embeddings(text_encoder: TextEncoder, rows: WorldRows, cache_dir: Pa
 
 
 def _fine_tune(config: FitDemandConfig, world: World, rows: WorldRows, text_encoder: TextEncoder,
-               checkpoint_dir: Path, progress: bool) -> BertDemandModel:
+               checkpoint_dir: Path, progress: bool) -> tuple[BertDemandModel, TrainingHistory]:
     train = rows.rows_of("train")
     base_rate = float(np.clip(train.outcome.mean(), 1e-3, None))
     initial = float(np.log(base_rate / (1 - base_rate))) if world.response == "purchase_probability" \
@@ -145,9 +149,9 @@ def _fine_tune(config: FitDemandConfig, world: World, rows: WorldRows, text_enco
     torch.manual_seed(config.seed)
     model = BertDemandModel(text_encoder.model, text_encoder.config.pooling, config.reference_effect,
                             world.response, initial_intercept=initial)
-    train_demand_model(model, text_encoder, train, rows.rows_of("validation"), config.training, checkpoint_dir,
-                       progress)
-    return model.eval()
+    history = train_demand_model(model, text_encoder, train, rows.rows_of("validation"), config.training,
+                                 checkpoint_dir, progress)
+    return model.eval(), history
 
 
 def _text_level_tables(model: BertDemandModel, text_encoder: TextEncoder, rows: WorldRows,
@@ -163,13 +167,13 @@ def _text_level_tables(model: BertDemandModel, text_encoder: TextEncoder, rows: 
     return tables, (customer_vectors.cpu().numpy(), product_vectors.cpu().numpy())
 
 
-def _world_tables(text_level: DemandTables, rows: WorldRows) -> DemandTables:
+def _world_tables(text_level: DemandTables, rows: WorldRows, world_name: str) -> DemandTables:
     return DemandTables(
         intercept=text_level.intercept[rows.customer_rows], slope=text_level.slope[rows.customer_rows],
         list_prices=text_level.list_prices, context_weights=text_level.context_weights,
         reference_effect=text_level.reference_effect, response=text_level.response,
         price_ranges=text_level.price_ranges, slope_std=text_level.slope_std[rows.customer_rows],
-        customer_ids=rows.customer_ids, product_ids=rows.product_ids,
+        customer_ids=rows.customer_ids, product_ids=rows.product_ids, world=world_name,
     )
 
 
@@ -185,7 +189,7 @@ def _fit_baselines(config: FitDemandConfig, world: World, rows: WorldRows,
 
 
 def _model_card(config: FitDemandConfig, world: World, rows: WorldRows, metrics: pd.DataFrame,
-                truth_errors: pd.DataFrame | None) -> dict:
+                truth_errors: pd.DataFrame | None, history: TrainingHistory) -> dict:
     digest = data_hash(world)
     return {
         "run_id": f"{world.name}-{digest[:12]}-seed{config.seed}-{time.strftime('%Y%m%dT%H%M%S')}",
@@ -199,6 +203,21 @@ def _model_card(config: FitDemandConfig, world: World, rows: WorldRows, metrics:
         "config": jsonable(asdict(config)),
         "metrics": metrics.to_dict(orient="records"),
         "truth_errors": None if truth_errors is None else truth_errors.to_dict(orient="records"),
+        "training": training_card(history, world.response),
+    }
+
+
+def training_card(history: TrainingHistory, response: str) -> dict:
+    """The fine-tuning history as the model card records it: per-epoch training and validation loss
+    (log-loss for exposures, Poisson deviance up to a constant for counts), the epoch kept (0-based,
+    as in the pricer's card; ``best_epoch_number`` counts from 1), optimiser steps, seconds, and the
+    checkpoint kept."""
+    return {
+        **asdict(history),
+        "validation_metric": VALIDATION_METRICS[response],
+        "epochs_run": len(history.validation_loss),
+        "best_epoch_number": history.best_epoch + 1,
+        "seconds": round(history.seconds, 1),
     }
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
+
+from pricegym.errors import PricegymError
 
 
 def optimizer_and_schedule(model: nn.Module, encoder: nn.Module, encoder_learning_rate: float,
@@ -26,3 +30,13 @@ def optimizer_and_schedule(model: nn.Module, encoder: nn.Module, encoder_learnin
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
+
+
+def require_finite_loss(loss: torch.Tensor, what: str) -> float:
+    """The batch loss as a float; a NaN or infinite loss stops fine-tuning at once with one clear error
+    instead of training on until killed."""
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise PricegymError(f"fine-tuning {what} diverged: the batch loss is {value}; lower the learning rates "
+                            "(--encoder-lr, --head-lr) or max_grad_norm, and run again")
+    return value

@@ -35,18 +35,25 @@ def tiny_bert(corpus: Iterable[str] = (), hidden_size: int = 32, layers: int = 2
         corpus: texts whose words become whole tokens (others are spelled by characters).
         hidden_size, layers: the model's size (attention heads: 2).
         seed: weight initialisation.
-        directory: where the vocabulary file is written (a temporary folder by default).
+        directory: where the vocabulary file is kept (by default a temporary folder, removed once the
+            tokenizer is loaded).
     """
-    directory = Path(directory or tempfile.mkdtemp(prefix="pricegym-tiny-bert-"))
-    directory.mkdir(parents=True, exist_ok=True)
     vocabulary = tiny_vocabulary(corpus)
-    vocab_file = directory / "vocab.txt"
-    vocab_file.write_text("\n".join(vocabulary) + "\n")
-    # from_pretrained on the folder: transformers 5 ignores the constructor's `vocab_file=` keyword
-    tokenizer = BertTokenizerFast.from_pretrained(str(directory), do_lower_case=True)
+    if directory is None:
+        with tempfile.TemporaryDirectory(prefix="pricegym-tiny-bert-") as scratch:  # removed once loaded
+            tokenizer = _tokenizer_from_vocabulary(vocabulary, Path(scratch))
+    else:
+        tokenizer = _tokenizer_from_vocabulary(vocabulary, Path(directory))
     config = BertConfig(
         vocab_size=len(vocabulary), hidden_size=hidden_size, num_hidden_layers=layers, num_attention_heads=2,
         intermediate_size=2 * hidden_size, max_position_embeddings=128,
     )
     torch.manual_seed(seed)
     return BertModel(config), tokenizer
+
+
+def _tokenizer_from_vocabulary(vocabulary: list[str], directory: Path) -> BertTokenizerFast:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "vocab.txt").write_text("\n".join(vocabulary) + "\n")
+    # from_pretrained on the folder: transformers 5 ignores the constructor's `vocab_file=` keyword
+    return BertTokenizerFast.from_pretrained(str(directory), do_lower_case=True)

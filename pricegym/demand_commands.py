@@ -1,4 +1,8 @@
-"""``pricegym fit-demand``: fine-tune the BERT demand model on a world and print its evaluation."""
+"""``pricegym fit-demand``: fine-tune the BERT demand model on a world and print its evaluation.
+
+Registering the command imports nothing heavy (defaults from :mod:`pricegym.cli_defaults`); torch and
+transformers are imported by the handler.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from pricegym.cli_defaults import CACHE_DIR, DEMAND_FIT, default_run_folder
+from pricegym.cli_parsing import non_negative_int, positive_float, positive_int
+from pricegym.safe_writes import check_target
 from pricegym.world_commands import add_world_options, world_config_from_arguments
 
 
 def add_fit_demand_command(commands: argparse._SubParsersAction) -> None:
     """Register ``fit-demand``."""
-    from pricegym.encoders.demand_training import DemandTrainingConfig
-    from pricegym.encoders.text_encoder import TextEncoderConfig
-
-    training, encoder = DemandTrainingConfig(), TextEncoderConfig()
     parser = commands.add_parser(
         "fit-demand", help="fine-tune the BERT demand model on a world and compare it with simpler models",
         description="Fine-tune a BERT encoder with a monotone price-response head on a world's training split, "
@@ -23,26 +26,32 @@ def add_fit_demand_command(commands: argparse._SubParsersAction) -> None:
                     "synthetic world), and save the run folder.")
     add_world_options(parser)
     group = parser.add_argument_group("model and training")
-    group.add_argument("--model", default=encoder.model_name,
+    group.add_argument("--model", default=DEMAND_FIT.model,
                        help="encoder: all-MiniLM-L6-v2 (packaged, default), a local folder, a hub name such as "
                             "bert-base-uncased (needs internet), or tiny-random-bert (a tiny random model)")
     group.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    group.add_argument("--max-length", type=int, default=encoder.max_length, help="tokens per text")
-    group.add_argument("--epochs", type=int, default=training.epochs, help="fine-tuning epochs (early stopping)")
-    group.add_argument("--products-per-step", type=int, default=training.products_per_step,
-                       help="products whose texts one optimiser step fine-tunes on")
-    group.add_argument("--customer-texts-per-step", type=int, default=training.customer_texts_per_step,
-                       help="customer profiles one optimiser step fine-tunes on")
-    group.add_argument("--max-steps-per-epoch", type=int, default=training.max_steps_per_epoch,
-                       help="optimiser steps per epoch at most")
-    group.add_argument("--encoder-lr", type=float, default=training.encoder_learning_rate,
-                       help="learning rate of the encoder")
-    group.add_argument("--bootstrap-rounds", type=int, default=8, help="head refits for the slope uncertainty")
+    group.add_argument("--max-length", type=positive_int, default=DEMAND_FIT.max_length,
+                       help="tokens per text (default: %(default)s)")
+    group.add_argument("--epochs", type=positive_int, default=DEMAND_FIT.epochs,
+                       help="fine-tuning epochs, early stopping (default: %(default)s)")
+    group.add_argument("--products-per-step", type=positive_int, default=DEMAND_FIT.products_per_step,
+                       help="products whose texts one optimiser step fine-tunes on (default: %(default)s)")
+    group.add_argument("--customer-texts-per-step", type=positive_int, default=DEMAND_FIT.customer_texts_per_step,
+                       help="customer profiles one optimiser step fine-tunes on (default: %(default)s)")
+    group.add_argument("--max-steps-per-epoch", type=positive_int, default=DEMAND_FIT.max_steps_per_epoch,
+                       help="optimiser steps per epoch at most (default: %(default)s)")
+    group.add_argument("--encoder-lr", type=positive_float, default=DEMAND_FIT.encoder_lr,
+                       help="learning rate of the encoder (default: %(default)s)")
+    group.add_argument("--bootstrap-rounds", type=non_negative_int, default=DEMAND_FIT.bootstrap_rounds,
+                       help="head refits for the slope uncertainty, 0 for none (default: %(default)s)")
     group = parser.add_argument_group("output")
     group.add_argument("--out", type=Path, default=None, metavar="DIR",
-                       help="run folder (default: runs/fit-demand/WORLD-seedSEED)")
+                       help="run folder (default: runs/fit-demand/WORLD-seedSEED, "
+                            "e.g. runs/fit-demand/synthetic-seed0)")
     group.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    group.add_argument("--cache-dir", type=Path, default=Path(".cache/embeddings"), help="embedding cache")
+    group.add_argument("--keep-all-checkpoints", action="store_true",
+                       help="keep every epoch's checkpoint (about 91 MB each), not only the best epoch's")
+    group.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="embedding cache (default: %(default)s)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=fit_demand_command)
 
@@ -55,7 +64,8 @@ def fit_demand_command(arguments: argparse.Namespace) -> int:
     from pricegym.encoders.text_encoder import TextEncoderConfig
 
     world = world_config_from_arguments(arguments)
-    output_dir = arguments.out or Path("runs/fit-demand") / f"{world.name}-seed{arguments.seed}"
+    output_dir = check_target(arguments.out or default_run_folder("fit-demand", world.name, arguments.seed), "folder")
+    check_target(arguments.cache_dir, "folder")
     config = FitDemandConfig(
         world=world,
         encoder=TextEncoderConfig(model_name=arguments.model, device=arguments.device,
@@ -63,7 +73,8 @@ def fit_demand_command(arguments: argparse.Namespace) -> int:
         training=DemandTrainingConfig(epochs=arguments.epochs, products_per_step=arguments.products_per_step,
                                       customer_texts_per_step=arguments.customer_texts_per_step,
                                       max_steps_per_epoch=arguments.max_steps_per_epoch,
-                                      encoder_learning_rate=arguments.encoder_lr, seed=arguments.seed),
+                                      encoder_learning_rate=arguments.encoder_lr, seed=arguments.seed,
+                                      keep_all_checkpoints=arguments.keep_all_checkpoints),
         bootstrap_rounds=arguments.bootstrap_rounds, output_dir=output_dir, cache_dir=arguments.cache_dir,
         overwrite=arguments.overwrite, seed=arguments.seed,
     )

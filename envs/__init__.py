@@ -29,9 +29,11 @@ ENTRY_POINTS = {
     COMPETITION_ID: "pricegym.envs.competition:CompetitionEnv",
 }
 
+# order_enforce=False: the environments refuse a step before reset themselves, with the same
+# pricegym.errors.EnvStateError whether made by gym.make or constructed directly.
 for env_id, entry_point in ENTRY_POINTS.items():
     if env_id not in registry:
-        register(id=env_id, entry_point=entry_point, disable_env_checker=False)
+        register(id=env_id, entry_point=entry_point, disable_env_checker=False, order_enforce=False)
 
 __all__ = ["COMPETITION_ID", "MARKDOWN_ID", "PERSONALIZED_DISCOUNT_ID", "CompetitionConfig", "CompetitionEnv",
            "MarkdownConfig", "MarkdownEnv", "PersonalizedDiscountConfig", "PersonalizedDiscountEnv"]

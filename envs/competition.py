@@ -11,6 +11,16 @@ from pricegym.config_checks import with_overrides
 from pricegym.envs.competition_config import ENV_NAME, CompetitionConfig
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import appeal_over_season
+from pricegym.envs.input_checks import (
+    ENDED,
+    NOT_STARTED,
+    RUNNING,
+    check_price_ranges,
+    check_render_mode,
+    checked_product_pool,
+    checked_reset_products,
+    out_of_order,
+)
 from pricegym.envs.market import PricingMarket, build_market, draw_customers, stacked_cdf
 from pricegym.envs.observation import SCALE_CAP, FeatureLayout
 from pricegym.envs.price_actions import PriceActions
@@ -44,6 +54,9 @@ class CompetitionEnv(gym.Env):
 
     ## Action space
     ``Box(-1, 1, (1,))`` mapped to the product's price range, or ``Discrete(ladder_size)`` rungs.
+    Box values within 1e-6 outside [-1, 1] are clipped; actions further out, NaN, or of a wrong
+    type, dtype or shape raise ``ValueError`` (:mod:`pricegym.envs.price_actions` lists what is
+    accepted).
 
     ## Observation space
     A bounded ``Box``: the product's LM embedding (projected), time left, the agent's previous
@@ -54,7 +67,18 @@ class CompetitionEnv(gym.Env):
     Revenue (or margin, ``reward="margin"``) of the agent's sales in the period.
 
     ## Episode end
-    Terminated after ``horizon`` periods; never truncated.
+    Terminated after ``horizon`` periods; never truncated. A step before ``reset()`` or after the
+    end raises :class:`~pricegym.errors.EnvStateError`.
+
+    ## Reset options
+    ``products``: a list of one catalogue index (from the configured pool), the product of the
+    season, instead of a random draw.
+
+    ## Construction errors
+    A bad configuration raises :class:`~pricegym.errors.ConfigError` at construction (``gym.make``),
+    never at reset: among others, a world whose demand is not a purchase probability, an empty
+    pool, or a ``price_range`` that leaves some product of the pool no price inside the range the
+    fitted demand model saw.
 
     ## Info
     ``price``, ``rival_prices``, ``units_sold``, ``rival_units_sold``, ``arrivals``,
@@ -66,9 +90,7 @@ class CompetitionEnv(gym.Env):
 
     def __init__(self, config: CompetitionConfig | None = None, render_mode: str | None = None, **overrides: Any):
         self.config = with_overrides(ENV_NAME, config or CompetitionConfig(), overrides)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"{ENV_NAME} render_mode must be one of {self.metadata['render_modes']} or None; "
-                             f"got {render_mode!r}")
+        check_render_mode(ENV_NAME, render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         config = self.config
         self.market: PricingMarket = build_market(config.world, config.demand_source, config.demand_run)
@@ -92,7 +114,8 @@ class CompetitionEnv(gym.Env):
         self.price_actions = PriceActions(config.action_space, 1, config.ladder_size, ENV_NAME)
         self.action_space = self.price_actions.space
         self.catalogue_median_price = float(np.median(self.market.list_prices))
-        self._check_price_ranges()
+        self.pool = checked_product_pool(ENV_NAME, self.market, config.product_pool, 1, configurable=False)
+        check_price_ranges(ENV_NAME, self.market, self.pool, config.price_range)
         self.period_weights = self.market.shopper_weights(config.horizon, config.shopper_mix_shift)
         self._shopper_cdf = stacked_cdf(self.period_weights)
         self._appeal = [0.0] + [config.rival_appeal] * self.n_rivals
@@ -100,12 +123,14 @@ class CompetitionEnv(gym.Env):
         self.rules_random_count = sum(name == "random" for name in config.rivals)
         self._follow = follow_weights(config.rivals, config.undercut_share)
         self.history: list[dict[str, object]] = []
+        self._episode = NOT_STARTED
 
     # -- episode -------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        products = checked_reset_products(ENV_NAME, options, self.pool, self.config.product_pool, 1)
         super().reset(seed=seed)
-        self._draw_season(options, seed is not None)
+        self._draw_season(products, seed is not None)
         batch, season = self._batch, self._season
         self.list_price = batch["list_price"][season]
         self.unit_cost = batch["unit_cost"][season] if self.config.reward == "margin" else 0.0
@@ -124,6 +149,7 @@ class CompetitionEnv(gym.Env):
         self.history = []
         info = {"products": np.array([self.product]), "rival_prices": list(self.rival_prices),
                 "customers_hash": batch["hashes"][season]}
+        self._episode = RUNNING
         return self._observe(), info
 
     @property
@@ -137,6 +163,8 @@ class CompetitionEnv(gym.Env):
         return self._rules
 
     def step(self, action):
+        if self._episode is not RUNNING:
+            raise out_of_order(ENV_NAME, "step()", self._episode)
         config = self.config
         price = self.price_actions.to_price_list(action)[0]
         rival_prices = self.rival_prices
@@ -154,9 +182,13 @@ class CompetitionEnv(gym.Env):
         if self.render_mode is not None:
             self.history.append({"price": price, "rival_prices": rival_prices, "units_sold": sold[0]})
         # observe; the season ends
+        if self.period >= config.horizon:
+            self._episode = ENDED
         return self._observe(), reward, self.period >= config.horizon, False, info
 
     def render(self):
+        if self.render_mode is not None and self._episode is NOT_STARTED:
+            raise out_of_order(ENV_NAME, "render()", NOT_STARTED)
         if self.render_mode == "rgb_array":
             return render_competition(self.history, self.config.horizon, float(self.price_actions.low[0]),
                                       float(self.price_actions.high[0]), list(self.config.rivals))
@@ -203,20 +235,6 @@ class CompetitionEnv(gym.Env):
         rows[:, :, parts["market"]] = market.market_feature_table[days]
         return rows
 
-    def _check_price_ranges(self) -> None:
-        """Every product of the pool must keep some price inside its range (checked once, not per batch)."""
-        market, config = self.market, self.config
-        pool = market.product_pool(config.product_pool)
-        if pool.size == 0:
-            raise ConfigError(f"{ENV_NAME}: the {config.product_pool} product pool of this world is empty; choose "
-                              f"product_pool 'train' or 'cold_start' with products")
-        low, high = market.allowed_price_ranges(pool, config.price_range)
-        empty = pool[high <= low]
-        if empty.size:
-            raise ConfigError(f"{ENV_NAME}: price_range {config.price_range} leaves no price inside the range the "
-                              f"fitted demand model saw for {empty.size} of the {pool.size} products in the pool "
-                              f"(e.g. product {int(empty[0])}); widen price_range")
-
     def _season_features(self, batch: dict[str, object]) -> dict[str, object]:
         """Everything fixed for each season of a batch: prices, rivals' offsets, observation rows, fingerprints."""
         config, market, products = self.config, self.market, batch["products"]
@@ -236,15 +254,14 @@ class CompetitionEnv(gym.Env):
                 "low": low.tolist(), "high": high.tolist(), "offsets": offsets, "hashes": hashes,
                 "rows": self._observation_rows(products, list_prices)}
 
-    def _draw_season(self, options: dict | None, reseeded: bool) -> None:
-        """Move to the next season of the batch, drawing a new batch when reseeded, spent or asked for products."""
+    def _draw_season(self, products: np.ndarray | None, reseeded: bool) -> None:
+        """Move to the next season of the batch, drawing a new batch when reseeded or spent, or a one-season
+        batch of ``products`` (the checked reset option, one product) when given."""
         batch = getattr(self, "_batch", None)
-        if options and "products" in options:
-            products = np.asarray(options["products"], dtype=np.int64).reshape(-1)[:1]
+        if products is not None:
             self._batch = self._draw_batch(products)
         elif reseeded or batch is None or self._season + 1 >= batch["products"].size:
-            pool = self.market.product_pool(self.config.product_pool)
-            self._batch = self._draw_batch(self.np_random.choice(pool, size=SEASONS_PER_DRAW))
+            self._batch = self._draw_batch(self.np_random.choice(self.pool, size=SEASONS_PER_DRAW))
         else:
             self._season += 1
             self._select_season()

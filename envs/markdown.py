@@ -9,9 +9,19 @@ import gymnasium as gym
 import numpy as np
 
 from pricegym.config_checks import with_overrides
-from pricegym.envs.config import MarkdownConfig
+from pricegym.envs.config import ENV_NAME, MarkdownConfig
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import SeasonBatch, buyers_with_memory, draw_seasons
+from pricegym.envs.input_checks import (
+    ENDED,
+    NOT_STARTED,
+    RUNNING,
+    check_price_ranges,
+    check_render_mode,
+    checked_product_pool,
+    checked_reset_products,
+    out_of_order,
+)
 from pricegym.envs.market import PricingMarket, build_market, stacked_cdf
 from pricegym.envs.observation import ObservationLayout
 from pricegym.envs.price_actions import PriceActions
@@ -43,7 +53,9 @@ class MarkdownEnv(gym.Env):
     ## Action space
     ``Box(-1, 1, (K,))`` mapped affinely to each product's price range, or a price ladder
     (``Discrete(L)`` for K = 1, ``MultiDiscrete([L] * K)``). Price ranges are the prices observed
-    in the data (in training, for a fitted demand model). Out-of-space or NaN actions raise.
+    in the data (in training, for a fitted demand model). Box values within 1e-6 outside [-1, 1] are
+    clipped; actions further out, NaN, or of a wrong type, dtype or shape raise ``ValueError``
+    (:mod:`pricegym.envs.price_actions` lists what is accepted).
 
     ## Observation space
     A bounded ``Box`` (:class:`~pricegym.envs.observation.ObservationLayout`): the products' LM
@@ -56,7 +68,17 @@ class MarkdownEnv(gym.Env):
     unsold unit.
 
     ## Episode end
-    Terminated when the season ends or every product is sold out; never truncated.
+    Terminated when the season ends or every product is sold out; never truncated. A step before
+    ``reset()`` or after the end raises :class:`~pricegym.errors.EnvStateError`.
+
+    ## Reset options
+    ``products``: the K distinct catalogue indices (from the configured pool) of the season's
+    products, in slot order, instead of a random draw (:mod:`pricegym.envs.input_checks`).
+
+    ## Construction errors
+    A bad configuration raises :class:`~pricegym.errors.ConfigError` at construction (``gym.make``),
+    never at reset: among others, a pool smaller than ``n_products``, or a ``price_range`` that
+    leaves some product of the pool no price inside the range the fitted demand model saw.
 
     ## Info
     ``prices``, ``units_sold``, ``units_lost_to_stockout``, ``price_at_bound``, ``arrivals``,
@@ -67,22 +89,20 @@ class MarkdownEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(self, config: MarkdownConfig | None = None, render_mode: str | None = None, **overrides: Any):
-        self.config = with_overrides("Markdown-v0", config or MarkdownConfig(), overrides)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"Markdown-v0 render_mode must be one of {self.metadata['render_modes']} or None; "
-                             f"got {render_mode!r}")
+        self.config = with_overrides(ENV_NAME, config or MarkdownConfig(), overrides)
+        check_render_mode(ENV_NAME, render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.market: PricingMarket = build_market(self.config.world, self.config.demand_source,
                                                   self.config.demand_run)
-        pool = self.market.product_pool(self.config.product_pool)
-        if pool.size < self.config.n_products:
-            raise ValueError(f"Markdown-v0 needs {self.config.n_products} products but the "
-                             f"{self.config.product_pool} pool holds {pool.size}; lower n_products")
+        self.pool = pool = checked_product_pool(ENV_NAME, self.market, self.config.product_pool,
+                                                self.config.n_products)
+        check_price_ranges(ENV_NAME, self.market, pool, self.config.price_range)
         self.embeddings = self.market.project_embeddings(self.config.embedding_dim)
         self.layout = ObservationLayout(self.config.n_products, self.embeddings.shape[1])
         self.slices = self.layout.slices()
         self.observation_space = self.layout.space()
-        self.price_actions = PriceActions(self.config.action_space, self.config.n_products, self.config.ladder_size)
+        self.price_actions = PriceActions(self.config.action_space, self.config.n_products, self.config.ladder_size,
+                                          ENV_NAME)
         self.action_space = self.price_actions.space
         self.catalogue_median_price = float(np.median(self.market.list_prices))
         self.products = pool[: self.config.n_products]
@@ -94,13 +114,16 @@ class MarkdownEnv(gym.Env):
         self._price_offset, self._sales_offset = self.slices["price_position"].start, self.slices["recent_sales"].start
         self._sales_scale = 1.0 / self.config.arrival_rate
         self.history: list[dict[str, np.ndarray]] = []
+        self._episode = NOT_STARTED
 
     # -- episode -------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        products = checked_reset_products(ENV_NAME, options, self.pool, self.config.product_pool,
+                                          self.config.n_products)
         super().reset(seed=seed)
         config, market = self.config, self.market
-        self._next_season(seed is not None, options)
+        self._next_season(seed is not None, products)
         season, batch = self.season, self._batch
         self.products = self.seasons.products[season]
         self.list_prices, self.unit_costs = market.list_prices[self.products], market.unit_costs[self.products]
@@ -118,9 +141,12 @@ class MarkdownEnv(gym.Env):
         self._low_list = self.price_actions._low_list
         self._unit_cost_list = self.unit_costs.tolist()
         self.history = []
+        self._episode = RUNNING
         return self._observe(), {"products": self.products.copy(), "customers_hash": batch["hashes"][season]}
 
     def step(self, action):
+        if self._episode is not RUNNING:
+            raise out_of_order(ENV_NAME, "step()", self._episode)
         config = self.config
         prices = self.price_actions.to_price_list(action)
         # simulate the customers' response
@@ -149,9 +175,13 @@ class MarkdownEnv(gym.Env):
             self.history.append({"prices": np.asarray(prices), "inventory_left": np.asarray(self.inventory_left),
                                  "units_sold": np.asarray(sold)})
         # observe; the season ends
+        if season_over or sold_out:
+            self._episode = ENDED
         return self._observe(), reward, season_over or sold_out, False, info
 
     def render(self):
+        if self.render_mode is not None and self._episode is NOT_STARTED:
+            raise out_of_order(ENV_NAME, "render()", NOT_STARTED)
         if self.render_mode == "rgb_array":
             return render_season(self.history, self.config.horizon, int(self.initial_inventory.max()),
                                  self.price_actions.low, self.price_actions.high)
@@ -184,7 +214,7 @@ class MarkdownEnv(gym.Env):
         price ranges, starting stock and prices, observation rows per period, customer fingerprints."""
         market, parts, config = self.market, self.slices, self.config
         list_prices = market.list_prices[products]
-        low, high = self._price_range(products)
+        low, high = market.allowed_price_ranges(products, config.price_range)  # non-empty: checked at construction
         inventory = self._initial_inventory(products)
         days = (config.season_start_day + np.arange(config.horizon + 1)) % market.n_days
         rows = np.zeros((products.shape[0], config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
@@ -202,15 +232,6 @@ class MarkdownEnv(gym.Env):
                 "start_prices": np.clip(list_prices, low, high), "inventory_scale": 1.0 / inventory,
                 "price_scale": 1.0 / np.maximum(high - low, 1e-12)}
 
-    def _price_range(self, products: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each product's lowest and highest allowed price (see ``MarkdownConfig.price_range``)."""
-        low, high = self.market.allowed_price_ranges(products, self.config.price_range)
-        if np.any(high <= low):
-            raise ValueError(f"Markdown-v0: price_range {self.config.price_range} leaves no price inside the range "
-                             f"the fitted demand model saw for some of products {np.unique(products).tolist()}; "
-                             "widen it")
-        return low, high
-
     def _initial_inventory(self, products: np.ndarray) -> np.ndarray:
         """Units per product: fixed, or the stock-cover share of the forecast season demand at list price."""
         config = self.config
@@ -219,17 +240,13 @@ class MarkdownEnv(gym.Env):
         forecast = config.arrival_rate * config.horizon * self.market.list_price_conversion[products]
         return np.maximum(1, np.rint(config.stock_cover * forecast)).astype(np.int64)
 
-    def _next_season(self, reseeded: bool, options: dict | None) -> None:
-        """Move to the next season of the current batch, drawing a new batch when reseeded or spent."""
-        if options and "products" in options:
-            products = np.asarray(options["products"], dtype=np.int64).reshape(1, -1)
-            if products.size != self.config.n_products:
-                raise ValueError(f"reset option 'products' needs {self.config.n_products} product indices; "
-                                 f"got {products.size}")
-            self._draw_batch(products)
+    def _next_season(self, reseeded: bool, products: np.ndarray | None) -> None:
+        """Move to the next season of the current batch, drawing a new batch when reseeded or spent, or a
+        one-season batch of ``products`` (the checked reset option) when given."""
+        if products is not None:
+            self._draw_batch(products.reshape(1, -1))
         elif reseeded or self.seasons is None or self.season + 1 >= self.seasons.size:
-            pool = self.market.product_pool(self.config.product_pool)
-            products = np.sort(np.stack([self.np_random.choice(pool, size=self.config.n_products, replace=False)
+            products = np.sort(np.stack([self.np_random.choice(self.pool, size=self.config.n_products, replace=False)
                                          for _ in range(SEASONS_PER_DRAW)]), axis=1)
             self._draw_batch(products)
         else:

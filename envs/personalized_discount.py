@@ -11,6 +11,15 @@ from scipy.special import logit
 from pricegym.config_checks import with_overrides
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.discount_config import ENV_NAME, PersonalizedDiscountConfig
+from pricegym.envs.input_checks import (
+    ENDED,
+    NOT_STARTED,
+    RUNNING,
+    check_render_mode,
+    checked_product_pool,
+    checked_reset_products,
+    out_of_order,
+)
 from pricegym.envs.market import PricingMarket, build_market
 from pricegym.envs.observation import SCALE_CAP, FeatureLayout
 from pricegym.envs.price_actions import PriceActions
@@ -46,7 +55,9 @@ class PersonalizedDiscountEnv(gym.Env):
 
     ## Action space
     ``Box(-1, 1, (1,))`` mapped affinely to a discount share in ``[0, max_discount]``, or
-    ``Discrete(ladder_size)`` evenly spaced discount shares. Out-of-space or NaN actions raise.
+    ``Discrete(ladder_size)`` evenly spaced discount shares. Box values within 1e-6 outside [-1, 1]
+    are clipped; actions further out, NaN, or of a wrong type, dtype or shape raise ``ValueError``
+    (:mod:`pricegym.envs.price_actions` lists what is accepted).
 
     ## Observation space
     A bounded ``Box``: the visitor's and the product's LM embeddings (projected; from
@@ -58,7 +69,17 @@ class PersonalizedDiscountEnv(gym.Env):
     Margin: price - unit cost when the customer buys, else 0.
 
     ## Episode end
-    Terminated after ``horizon`` visits; never truncated.
+    Terminated after ``horizon`` visits; never truncated. A step before ``reset()`` or after the
+    end raises :class:`~pricegym.errors.EnvStateError`.
+
+    ## Reset options
+    ``products``: the ``n_products`` distinct catalogue indices (from the configured pool) on offer,
+    instead of a random draw; the random stream is consumed alike either way.
+
+    ## Construction errors
+    A bad configuration raises :class:`~pricegym.errors.ConfigError` at construction (``gym.make``),
+    never at reset: among others, a world whose demand is not a purchase probability, a pool
+    smaller than ``n_products``, or fewer customers than ``n_customers``.
 
     ## Info
     ``price``, ``discount`` (share given), ``requested_discount``, ``discount_capped``,
@@ -73,9 +94,7 @@ class PersonalizedDiscountEnv(gym.Env):
     def __init__(self, config: PersonalizedDiscountConfig | None = None, render_mode: str | None = None,
                  **overrides: Any):
         self.config = with_overrides(ENV_NAME, config or PersonalizedDiscountConfig(), overrides)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"{ENV_NAME} render_mode must be one of {self.metadata['render_modes']} or None; "
-                             f"got {render_mode!r}")
+        check_render_mode(ENV_NAME, render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.market: PricingMarket = build_market(self.config.world, self.config.demand_source,
                                                   self.config.demand_run)
@@ -106,12 +125,15 @@ class PersonalizedDiscountEnv(gym.Env):
         self._dynamic = [self.slices[name].start for name in ("reference_gap", "purchase_rate", "visits_so_far",
                                                               "budget_left")]
         self.history: list[dict[str, float]] = []
+        self._episode = NOT_STARTED
 
     # -- episode -------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        products = checked_reset_products(ENV_NAME, options, self.pool, self.config.product_pool,
+                                          self.config.n_products)
         super().reset(seed=seed)
-        self._draw_episode(options)
+        self._draw_episode(products)
         market, config = self.market, self.config
         self.list_prices = market.list_prices[self.products]
         self.unit_costs = market.unit_costs[self.products]
@@ -128,9 +150,12 @@ class PersonalizedDiscountEnv(gym.Env):
         self.history = []
         info = {"products": self.products.copy(), "customers": self.customer_rows.copy(),
                 "customers_hash": fingerprint(self.customer_rows, self.visitors, self.viewed, self.threshold.round(9))}
+        self._episode = RUNNING
         return self._observe(), info
 
     def step(self, action):
+        if self._episode is not RUNNING:
+            raise out_of_order(ENV_NAME, "step()", self._episode)
         config, effect = self.config, self.market.reference_effect
         requested_share = self.discount_actions.to_price_list(action)[0]
         visit = self.visit
@@ -167,9 +192,13 @@ class PersonalizedDiscountEnv(gym.Env):
             self.history.append({"discount": given / list_price, "bought": bought, "budget_left": self.budget_left,
                                  "reference_share": self._mean_reference_share()})
         # observe; the episode ends after its visits
+        if visit >= config.horizon:
+            self._episode = ENDED
         return self._observe(), reward, visit >= config.horizon, False, info
 
     def render(self):
+        if self.render_mode is not None and self._episode is NOT_STARTED:
+            raise out_of_order(ENV_NAME, "render()", NOT_STARTED)
         if self.render_mode == "rgb_array":
             return render_discounts(self.history, self.config.horizon, self.config.max_discount, self.budget)
         return None
@@ -233,17 +262,12 @@ class PersonalizedDiscountEnv(gym.Env):
 
     # -- the episode's draws (common random numbers) ---------------------------------------------
 
-    def _draw_episode(self, options: dict | None) -> None:
-        """Products, pool, visitors, viewed products and one uniform per visit, in this order."""
+    def _draw_episode(self, products: np.ndarray | None) -> None:
+        """Products (drawn even when given, ``products``, so the stream is the same), pool, visitors, viewed
+        products and one uniform per visit, in this order."""
         config, market, rng = self.config, self.market, self.np_random
-        pool = market.product_pool(config.product_pool)
-        products = np.sort(rng.choice(pool, size=config.n_products, replace=False))
-        if options and "products" in options:
-            products = np.asarray(options["products"], dtype=np.int64).reshape(-1)
-            if products.size != config.n_products:
-                raise ValueError(f"reset option 'products' needs {config.n_products} product indices; "
-                                 f"got {products.size}")
-        self.products = products
+        drawn = np.sort(rng.choice(self.pool, size=config.n_products, replace=False))
+        self.products = products = drawn if products is None else products
         self.customer_rows = rng.choice(market.customer_weights.size, size=config.n_customers, replace=False,
                                         p=market.customer_weights)
         self.visitors = rng.integers(0, config.n_customers, size=config.horizon)
@@ -263,14 +287,12 @@ class PersonalizedDiscountEnv(gym.Env):
         return (self.config.season_start_day + visits // self.config.visits_per_day) % self.market.n_days
 
     def _check_market(self) -> None:
+        """Refuse (at construction) a world this environment cannot simulate with the config."""
         config, market = self.config, self.market
         if market.demand.response != "purchase_probability":
             raise ConfigError(f"{ENV_NAME} needs a world whose demand is a purchase probability per visit (the "
                               f"synthetic world); this world's demand is {market.demand.response}")
-        pool = market.product_pool(config.product_pool)
-        if pool.size < config.n_products:
-            raise ConfigError(f"{ENV_NAME}: n_products={config.n_products} but the {config.product_pool} pool "
-                              f"holds {pool.size} products; lower n_products")
+        self.pool = checked_product_pool(ENV_NAME, market, config.product_pool, config.n_products)
         customers = int(np.count_nonzero(market.customer_weights))
         if customers < config.n_customers:
             raise ConfigError(f"{ENV_NAME}: n_customers={config.n_customers} but the world has {customers} "

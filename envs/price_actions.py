@@ -5,16 +5,34 @@
 * ``ladder``: ``Discrete(L)`` for one product, ``MultiDiscrete([L] * K)`` otherwise; rung ``i``
   is the i-th of L evenly spaced prices over the range.
 
-NaN, infinite, wrongly shaped or out-of-space actions raise a :class:`ValueError` that says what was
-expected (float32 and float64 are both accepted).
+Every environment checks its actions with :meth:`PriceActions.to_price_list` (one check, a few
+``isinstance`` and shape tests on the hot path). What is accepted:
+
+* **box**: K floats, as a float array (float16, float32 or float64) of shape ``(K,)``, or a list
+  or tuple of K Python or numpy floats. Values within ``BOUND_TOLERANCE`` (1e-6) outside
+  ``[-1, 1]`` are clipped to it (float32 rounding of a squashed policy output); values further
+  out, NaN and infinities are refused: clip or squash the policy's output first.
+* **ladder**: K integer rungs in ``0..L-1``: a Python or numpy int (K = 1 only), an integer array
+  of shape ``(K,)`` (or shape ``()`` for K = 1), or a list or tuple of K ints.
+
+Everything else raises a :class:`ValueError` naming the action space and what was received:
+bools (``True`` is not a price), strings, ``None``, complex or object arrays, integers for a box
+(an integer usually means a ladder rung was meant) and floats for a ladder, even integral ones like
+``2.0`` (a float usually means a box action was meant; pass ``int(rung)``), and wrong shapes
+(a scalar for a box, a batch ``(1, K)``: vectorised environments unbatch before stepping).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 BOUND_TOLERANCE = 1e-6
+"""How far outside [-1, 1] a box action may stray and still be clipped rather than refused."""
+
+_LOWEST, _HIGHEST = -1.0 - BOUND_TOLERANCE, 1.0 + BOUND_TOLERANCE
 
 
 class PriceActions:
@@ -31,8 +49,9 @@ class PriceActions:
             self.space = spaces.Discrete(ladder_size)
         else:
             self.space = spaces.MultiDiscrete(np.full(n_products, ladder_size))
-        self.low = np.zeros(n_products)
-        self.high = np.ones(n_products)
+        self._shape = (n_products,)
+        self._rung_shapes = ((), (1,)) if n_products == 1 else (self._shape,)
+        self.set_ranges(np.zeros(n_products), np.ones(n_products))
 
     def set_ranges(self, low: np.ndarray, high: np.ndarray) -> None:
         """The price ranges of the episode's products."""
@@ -51,50 +70,86 @@ class PriceActions:
         shares = np.linspace(0.0, 1.0, self.ladder_size)
         return self.low[:, None] + shares[None, :] * (self.high - self.low)[:, None]
 
-    def to_prices(self, action) -> np.ndarray:
-        """Prices for ``action``; raises ValueError for an action outside the space."""
-        if self.kind == "box":
-            values = np.asarray(action, dtype=np.float64).reshape(-1)
-            if values.shape[0] != self.n_products:
-                raise ValueError(f"{self.env_name} expects an action of shape ({self.n_products},) in [-1, 1]; "
-                                 f"got {action!r}")
-            lowest, highest = values.min(), values.max()
-            if not (-1.0 - BOUND_TOLERANCE <= lowest and highest <= 1.0 + BOUND_TOLERANCE):  # NaN fails too
-                raise ValueError(f"{self.env_name} actions must be finite and lie in [-1, 1] (clip or squash them); "
-                                 f"got {action!r}")
-            if lowest < -1.0 or highest > 1.0:
-                values = np.clip(values, -1.0, 1.0)
-            return self.low + (values + 1.0) * self._half_span
-        rungs = np.asarray(action).reshape(-1)
-        if rungs.size != self.n_products or not np.issubdtype(rungs.dtype, np.integer) and not np.all(
-                np.mod(rungs, 1) == 0):
-            raise ValueError(f"{self.env_name} expects {self.n_products} integer ladder rung(s) in "
-                             f"0..{self.ladder_size - 1}; got {action!r}")
-        rungs = rungs.astype(np.int64)
-        if np.any((rungs < 0) | (rungs >= self.ladder_size)):
-            raise ValueError(f"{self.env_name} ladder rungs must lie in 0..{self.ladder_size - 1}; got {action!r}")
-        return self.low + rungs * self._rung_step
+    # -- actions to prices (the environments' hot path) -------------------------------------------
 
-    def to_price_list(self, action) -> list[float]:
-        """:meth:`to_prices` as a list of floats, without numpy on the way (the environments' hot path)."""
-        values = action.tolist() if isinstance(action, np.ndarray) else action
-        if isinstance(values, int | float | np.integer | np.floating):
-            values = [values]
-        if not isinstance(values, list) or len(values) != self.n_products:
-            return self.to_prices(action).tolist()  # raises with the full message
+    def to_price_list(self, action: Any) -> list[float]:
+        """The K prices of ``action``, checked (see the module docstring); raises ValueError otherwise."""
         if self.kind == "box":
             prices = []
-            for value, low, half_span in zip(values, self._low_list, self._half_span_list, strict=True):
-                if not -1.0 - BOUND_TOLERANCE <= value <= 1.0 + BOUND_TOLERANCE:  # NaN fails too
-                    return self.to_prices(action).tolist()  # raises with the full message
+            for value, low, half_span in zip(self._box_values(action), self._low_list, self._half_span_list,
+                                             strict=True):
+                if not _LOWEST <= value <= _HIGHEST:  # NaN fails too
+                    raise self._refusal(action, "values must be finite and lie in [-1, 1] (clip or squash the "
+                                                "policy's output)")
                 prices.append(low + (min(max(value, -1.0), 1.0) + 1.0) * half_span)
             return prices
         prices = []
-        for rung, low, step in zip(values, self._low_list, self._rung_step_list, strict=True):
-            if not (isinstance(rung, int) or float(rung).is_integer()) or not 0 <= rung < self.ladder_size:
-                return self.to_prices(action).tolist()  # raises with the full message
-            prices.append(low + int(rung) * step)
+        for rung, low, step in zip(self._rungs(action), self._low_list, self._rung_step_list, strict=True):
+            if not 0 <= rung < self.ladder_size:
+                raise self._refusal(action, f"rungs must lie in 0..{self.ladder_size - 1}")
+            prices.append(low + rung * step)
         return prices
+
+    def to_prices(self, action: Any) -> np.ndarray:
+        """:meth:`to_price_list` as an array."""
+        return np.array(self.to_price_list(action))
+
+    def _box_values(self, action: Any) -> list[float]:
+        """The K floats of a box action, or a ValueError for a wrong type, dtype or shape."""
+        if isinstance(action, np.ndarray):
+            if action.dtype.kind == "f" and action.shape == self._shape:
+                return action.tolist()
+        elif isinstance(action, list | tuple) and len(action) == self.n_products and all(
+                isinstance(value, float | np.floating) for value in action):
+            return [float(value) for value in action]
+        raise self._refusal(action, self._problem(action, "f", "float"))
+
+    def _rungs(self, action: Any) -> list[int]:
+        """The K integer rungs of a ladder action, or a ValueError for a wrong type, dtype or shape."""
+        if type(action) is int or isinstance(action, np.integer):  # type(): a bool is not a rung
+            if self.n_products == 1:
+                return [int(action)]
+        elif isinstance(action, np.ndarray):
+            if action.dtype.kind in "iu" and action.shape in self._rung_shapes:
+                return action.reshape(-1).tolist()
+        elif isinstance(action, list | tuple) and len(action) == self.n_products and all(
+                type(rung) is int or isinstance(rung, np.integer) for rung in action):
+            return [int(rung) for rung in action]
+        raise self._refusal(action, self._problem(action, "iu", "integer"))
+
+    def _problem(self, action: Any, kinds: str, kind_name: str) -> str:
+        """What is wrong with an action of the wrong type, dtype or shape (the error path only)."""
+        k = self.n_products
+        if isinstance(action, np.ndarray):
+            if action.dtype.kind not in kinds:
+                return f"dtype {action.dtype} is not a{'n' if kind_name[0] in 'aeiou' else ''} {kind_name} dtype"
+            return f"shape {action.shape} is not ({k},)"
+        if isinstance(action, list | tuple):
+            if len(action) != k:
+                return f"{len(action)} value(s) given, not {k}"
+            return f"the values are {sorted({type(value).__name__ for value in action})}, not {kind_name}s"
+        if isinstance(action, bool | np.bool_):
+            return "a bool is not a price or a rung"
+        if isinstance(action, int | float | np.number):
+            if kind_name == "float" or k > 1:
+                return f"a scalar {type(action).__name__}, not an array of shape ({k},)"
+            return f"{type(action).__name__} {action!r} is not an integer rung"
+        return f"type {type(action).__name__} is not an array or a list"
+
+    def _refusal(self, action: Any, problem: str) -> ValueError:
+        """The error for a refused action: what the space expects, what was received, how to fix it."""
+        k = self.n_products
+        if self.kind == "box":
+            expected = (f"{k} float(s) in [-1, 1]: a float32/float64 array of shape ({k},) or a list of {k} floats, "
+                        f"e.g. np.zeros({k}, dtype=np.float32)")
+        else:
+            scalar = "an int or " if k == 1 else ""
+            expected = (f"{k} integer ladder rung(s) in 0..{self.ladder_size - 1}: {scalar}an integer array of shape "
+                        f"({k},) or a list of {k} ints (floats are refused, even integral ones: pass int(rung))")
+        return ValueError(f"{self.env_name}: action refused ({problem}); the action space {self.space} expects "
+                          f"{expected}; got {describe(action)}")
+
+    # -- prices to actions, and bounds ------------------------------------------------------------
 
     def at_bound_list(self, prices: list[float]) -> list[bool]:
         """:meth:`at_bound` for a list of prices."""
@@ -112,3 +167,12 @@ class PriceActions:
     def at_bound(self, prices: np.ndarray) -> np.ndarray:
         """Whether each price sits at the bottom or top of its range."""
         return (prices <= self._near_low) | (prices >= self._near_high)
+
+
+def describe(value: Any, limit: int = 80) -> str:
+    """A short account of a received value for error messages: its type, dtype and shape, and its repr."""
+    text = repr(value)
+    text = text if len(text) <= limit else text[:limit - 3] + "..."
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype} and shape {value.shape}: {text}"
+    return f"{type(value).__name__} {text}"

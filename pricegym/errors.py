@@ -13,6 +13,10 @@ class ConfigError(PricegymError, ValueError):
     """An inconsistent or invalid configuration (negative sizes, unknown names...)."""
 
 
+class EnvStateError(PricegymError, RuntimeError):
+    """An environment called out of order: a step before ``reset()``, or after the episode ended."""
+
+
 class DataError(PricegymError):
     """A data file that is missing, unreadable, or does not match the transactions schema."""
 

@@ -197,13 +197,13 @@ def test_myopic_and_fixed_prices_are_evaluated_by_the_same_recursion(env):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"rivals": ("undercut", "predatory")}, "choose one of undercut, match, fixed, random"),
-    ({"rivals": ()}, "non-empty"),
-    ({"rivals": "match"}, "tuple of strategies"),
+    ({"rivals": ("undercut", "predatory")}, "one of undercut, match, fixed, random"),
+    ({"rivals": ()}, "1 to 8 rival strategies"),
+    ({"rivals": "match"}, "rivals must be a tuple"),
     ({"undercut_share": 1.5}, "undercut_share"),
-    ({"random_levels": 0}, "random_levels must be a positive integer"),
+    ({"random_levels": 0}, "random_levels must be an integer in \\[1, "),
     ({"rival_fixed_price": -1.0}, "rival_fixed_price"),
-    ({"reward": "profit"}, "choose one of revenue, margin"),
+    ({"reward": "profit"}, "one of 'revenue', 'margin'"),
 ])
 def test_inconsistent_configs_are_refused_with_one_clear_error(options, message):
     with pytest.raises(ConfigError, match=message):
@@ -215,13 +215,22 @@ def test_make_refuses_unknown_options():
         CompetitionEnv(rival="match")
 
 
-def test_renders_prices_against_rivals(small_world_config):
-    env = CompetitionEnv(CompetitionConfig(world=small_world_config), render_mode="rgb_array")
+def test_renders_prices_against_rivals(small_world_config, blue_rows):
+    """The agent's price curve (its colour, in the top panel left of the legend; a fixed-price rival, so
+    that no rival's curve hides it) sits higher at the highest price than at the lowest."""
+    env = CompetitionEnv(CompetitionConfig(world=small_world_config, rivals=("fixed",)), render_mode="rgb_array")
+    images = {}
+    for action in (-1.0, 1.0):
+        env.reset(seed=0)
+        for _ in range(8):
+            env.step(np.array([action], dtype=np.float32))
+        images[action] = env.render()
+    image = images[1.0]
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    low_curve, high_curve = (blue_rows(images[action], 0.05, 0.5, 0.6) for action in (-1.0, 1.0))
+    assert low_curve.size and high_curve.size and high_curve.mean() < low_curve.mean()
     env.reset(seed=0)
-    for _ in range(8):
-        env.step(env.action_space.sample())
-    image = env.render()
-    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 and image.std() > 0
+    assert np.any(env.render() != image)
 
 
 @pytest.mark.parametrize("options", [

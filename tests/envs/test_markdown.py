@@ -133,9 +133,9 @@ def test_ladder_ends_are_the_price_range_and_reported_at_bound(small_world_confi
     ({"horizon": -3}, "horizon"),
     ({"price_range": (-0.5, 1.2)}, "price_range"),
     ({"arrival_rate": 0.0}, "arrival_rate"),
-    ({"action_space": "knob"}, "box, ladder"),
+    ({"action_space": "knob"}, "'box', 'ladder'"),
     ({"demand_source": "fitted"}, "demand_run"),
-    ({"world": "atlantis"}, "unknown world"),
+    ({"world": "atlantis"}, "world: name must be one of"),
 ])
 def test_inconsistent_configs_are_refused(options, message):
     if options.get("world") == "atlantis":
@@ -151,14 +151,23 @@ def test_make_refuses_unknown_options():
         MarkdownEnv(horizon_length=3)
 
 
-def test_renders_the_season_as_an_rgb_image(small_world_config):
-    env = MarkdownEnv(MarkdownConfig(world=small_world_config, n_products=2), render_mode="rgb_array")
-    env.reset(seed=0)
-    for _ in range(5):
-        env.step(env.action_space.sample())
-    image = env.render()
+def test_renders_the_season_as_an_rgb_image(small_world_config, blue_rows):
+    """The price curve (product 1's colour, in the top panel left of the legend) sits higher after five
+    periods at the highest price than after five at the lowest, and the drawing changes with the state."""
+    env = MarkdownEnv(MarkdownConfig(world=small_world_config, initial_inventory=10_000), render_mode="rgb_array")
+    images = {}
+    for action in (-1.0, 1.0):
+        env.reset(seed=0)
+        for _ in range(5):
+            env.step(np.array([action], dtype=np.float32))
+        images[action] = env.render()
+    image = images[1.0]
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-    assert image.std() > 0  # something was drawn
+    low_curve, high_curve = (blue_rows(images[action], 0.05, 0.34, 0.6) for action in (-1.0, 1.0))
+    assert low_curve.size and high_curve.size  # the price curve is drawn in the price panel
+    assert high_curve.mean() < low_curve.mean()  # and a higher price is drawn higher
+    env.reset(seed=0)
+    assert np.any(env.render() != image)  # an empty season is drawn otherwise
 
 
 def test_fitted_tables_drive_the_environment_inside_their_price_ranges(small_world_config, tables_run):

@@ -246,12 +246,12 @@ def test_myopic_offers_deeper_discounts_to_customers_whose_memory_sank(env):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"n_customers": 0}, "n_customers must be a positive integer"),
-    ({"budget_window": -5}, "budget_window must be a positive integer"),
-    ({"discount_budget": -0.1}, "discount_budget must be >= 0"),
+    ({"n_customers": 0}, "n_customers must be an integer in \\[1, "),
+    ({"budget_window": -5}, "budget_window must be an integer in \\[1, "),
+    ({"discount_budget": -0.1}, "discount_budget must be a finite number in \\[0, "),
     ({"max_discount": 1.2}, "max_discount"),
-    ({"action_space": "dial"}, "choose one of box, ladder"),
-    ({"demand_source": "oracle"}, "choose one of ground_truth, fitted"),
+    ({"action_space": "dial"}, "one of 'box', 'ladder'"),
+    ({"demand_source": "oracle"}, "one of 'ground_truth', 'fitted'"),
 ])
 def test_inconsistent_configs_are_refused_with_one_clear_error(options, message):
     with pytest.raises(ConfigError, match=message):
@@ -268,13 +268,24 @@ def test_make_refuses_unknown_options():
         PersonalizedDiscountEnv(budget=3)
 
 
-def test_renders_discounts_budget_and_memory(small_world_config):
-    env = PersonalizedDiscountEnv(PersonalizedDiscountConfig(world=small_world_config), render_mode="rgb_array")
+def test_renders_discounts_budget_and_memory(small_world_config, blue_rows):
+    """Purchases (their colour, in the top panel left of the legend) are drawn in the upper half of the
+    discount panel after full discounts, and nowhere there after none; the drawing changes with the state."""
+    config = PersonalizedDiscountConfig(world=small_world_config, discount_budget=10.0)  # no cap: discounts given
+    env = PersonalizedDiscountEnv(config, render_mode="rgb_array")
+    images = {}
+    for action in (NO_DISCOUNT, FULL_DISCOUNT):
+        env.reset(seed=0)
+        for _ in range(30):
+            env.step(action)
+        images[float(action[0])] = env.render()
+    image = images[1.0]
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    upper_half_of_discount_panel = (0.1, 0.2, 0.6)
+    assert blue_rows(images[1.0], *upper_half_of_discount_panel).size > 0
+    assert blue_rows(images[-1.0], *upper_half_of_discount_panel).size == 0
     env.reset(seed=0)
-    for _ in range(30):
-        env.step(env.action_space.sample())
-    image = env.render()
-    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3 and image.std() > 0
+    assert np.any(env.render() != image)
 
 
 def _rng_state_after(env, policy, seed: int) -> tuple[object, str]:

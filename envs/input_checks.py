@@ -1,0 +1,128 @@
+"""What the environments refuse besides actions (checked by :class:`~pricegym.envs.price_actions.PriceActions`).
+
+One function per kind of mistake, shared by Markdown-v0, PersonalizedDiscount-v0 and Competition-v0:
+
+* **at construction** (``gym.make``), a :class:`~pricegym.errors.ConfigError`: a ``render_mode``
+  the environment does not offer, a product pool smaller than the products an episode needs, a
+  ``price_range`` that leaves no price inside the range a fitted demand model saw (checked for
+  every product of the pool, so that no reset can fail later);
+* **at reset**, a :class:`~pricegym.errors.ConfigError` for bad ``options``: the only option is
+  ``products``, a list (or tuple, or 1-D integer array) of exactly the episode's number of
+  distinct product indices, each from the configured product pool;
+* **at step**, an :class:`~pricegym.errors.EnvStateError` before the first ``reset()`` and after
+  the episode ended (``terminated``): call ``reset()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pricegym.envs.price_actions import describe
+from pricegym.errors import ConfigError, EnvStateError
+
+if TYPE_CHECKING:
+    from pricegym.envs.market import PricingMarket
+
+RESET_OPTIONS = ("products",)
+"""The options ``reset(options=...)`` understands."""
+
+NOT_STARTED, RUNNING, ENDED = "not started", "running", "ended"
+"""An episode's states: the environment's ``_episode`` is one of these (compared by identity)."""
+
+
+# -- construction --------------------------------------------------------------------------------
+
+def check_render_mode(env_name: str, render_mode: str | None, render_modes: list[str]) -> None:
+    """``render_mode`` must be None or one the environment offers."""
+    if render_mode is not None and render_mode not in render_modes:
+        raise ConfigError(f"{env_name}: unknown render_mode {render_mode!r}; choose one of {render_modes} or None")
+
+
+def checked_product_pool(env_name: str, market: PricingMarket, pool_name: str, n_products: int,
+                         configurable: bool = True) -> np.ndarray:
+    """The products of the pool ``pool_name``, which must hold the ``n_products`` an episode sells
+    (``configurable``: set by the config's ``n_products``, rather than fixed by the environment)."""
+    pool = market.product_pool(pool_name)
+    if pool.size < n_products:
+        other = "cold_start" if pool_name == "train" else "train"
+        needs = f"n_products={n_products}" if configurable else f"an episode sells {n_products} product(s)"
+        lower = "lower n_products, " if configurable else ""
+        raise ConfigError(f"{env_name}: {needs} but the product_pool={pool_name!r} of this world holds "
+                          f"{pool.size} product(s); {lower}choose product_pool={other!r} or a world with more products")
+    return pool
+
+
+def check_price_ranges(env_name: str, market: PricingMarket, pool: np.ndarray,
+                       price_range: tuple[float, float] | None) -> None:
+    """Every product of the pool must keep some price inside its allowed range (an unknown, NaN, range
+    keeps none), so that no episode can meet an empty range."""
+    low, high = market.allowed_price_ranges(pool, price_range)
+    empty = pool[~(high > low)]
+    if empty.size:
+        product = int(empty[0])
+        seen = market.price_ranges[product]
+        raise ConfigError(f"{env_name}: price_range={price_range} leaves no price inside the range the demand "
+                          f"source saw for {empty.size} of the {pool.size} products of the pool (e.g. product "
+                          f"{product}: list price {market.list_prices[product]:.4g}, prices seen "
+                          f"{seen[0]:.4g}..{seen[1]:.4g}); widen price_range or set it to None")
+
+
+# -- reset ---------------------------------------------------------------------------------------
+
+def checked_reset_products(env_name: str, options: Any, pool: np.ndarray, pool_name: str,
+                           n_products: int) -> np.ndarray | None:
+    """The products asked for by ``reset(options={"products": [...]})`` as an int64 array of shape
+    ``(n_products,)``, in the order given; None when no products are asked for (drawn at random).
+
+    Raises ConfigError for options that are not a dict, unknown option names, and products that are
+    not ``n_products`` distinct integer indices of the product pool.
+    """
+    if options is None:
+        return None
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"{env_name}: reset options must be a dict such as {{'products': [...]}} or None; "
+                          f"got {describe(options)}")
+    unknown = sorted(str(name) for name in options if name not in RESET_OPTIONS)
+    if unknown:
+        raise ConfigError(f"{env_name}: unknown reset option(s) {unknown}; valid options are {list(RESET_OPTIONS)}")
+    if "products" not in options:
+        return None
+    received = options["products"]
+    expected = (f"reset option 'products' must be a list of {n_products} distinct product index(es) of the "
+                f"{pool_name!r} product pool ({pool.size} products from {int(pool.min(initial=0))} to "
+                f"{int(pool.max(initial=0))}; env.unwrapped.market.product_pool({pool_name!r}) lists them; omit "
+                f"the option to draw products at random)")
+    products = _integer_list(received)
+    if products is None or len(products) != n_products:
+        raise ConfigError(f"{env_name}: {expected}; got {describe(received)}")
+    in_pool = set(pool.tolist())
+    outside = [product for product in products if product not in in_pool]
+    if outside:
+        raise ConfigError(f"{env_name}: {expected}; got {products}, of which {outside} are not in the pool")
+    if len(set(products)) < len(products):
+        repeated = sorted({product for product in products if products.count(product) > 1})
+        raise ConfigError(f"{env_name}: {expected}; got {products}, which repeats {repeated}")
+    return np.array(products, dtype=np.int64)
+
+
+def _integer_list(value: Any) -> list[int] | None:
+    """``value`` as a list of Python ints if it is a list, tuple or 1-D integer array of ints (no bools)."""
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.ndim == 1 and value.dtype.kind in "iu" else None
+    if isinstance(value, list | tuple) and all(type(item) is int or isinstance(item, np.integer) for item in value):
+        return [int(item) for item in value]
+    return None
+
+
+# -- step ----------------------------------------------------------------------------------------
+
+def out_of_order(env_name: str, call: str, episode: str) -> EnvStateError:
+    """The error of ``call`` (``"step()"``, or ``"render()"`` before any reset) made while the episode is not
+    running (``episode`` is :data:`NOT_STARTED` or :data:`ENDED`)."""
+    if episode is NOT_STARTED:
+        return EnvStateError(f"{env_name}: {call} called before reset(); call reset() first to start an episode")
+    return EnvStateError(f"{env_name}: {call} called after the episode ended (terminated=True); call reset() "
+                         "to start a new episode")

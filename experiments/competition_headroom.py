@@ -4,7 +4,7 @@ Exact expected season returns: every policy is evaluated by the same recursion a
 program over (period, previous price), pooled over several episodes of the default configuration::
 
     python -m pricegym.experiments.competition_headroom --episodes 20
-    python -m pricegym.experiments.competition_headroom --demand-run runs/fit-demand/synthetic-default
+    python -m pricegym.experiments.competition_headroom --demand-run runs/fit-demand/synthetic-seed0
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ exceed it on any episode; the expected bound (Lagrangian, non-clairvoyant) is th
 yardstick of what a policy that does not see the future could gain::
 
     python -m pricegym.experiments.discount_headroom --episodes 20
-    python -m pricegym.experiments.discount_headroom --demand-run runs/fit-demand/synthetic-default
+    python -m pricegym.experiments.discount_headroom --demand-run runs/fit-demand/synthetic-seed0
 """
 
 from __future__ import annotations

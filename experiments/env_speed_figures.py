@@ -15,7 +15,6 @@ be 0).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -77,7 +76,7 @@ def _tables_run(context: BenchContext) -> Path:
                               price_ranges=prices.reindex(world.products["product_id"]).to_numpy(),
                               customer_ids=tuple(world.customers["customer_id"]),
                               product_ids=tuple(world.products["product_id"]))
-        return tables.save(Path(tempfile.mkdtemp(prefix="pricegym-bench-tables-")))
+        return tables.save(context.scratch_folder("pricegym-bench-tables-"))
 
     return context.once("markdown_tables_run", write)
 

@@ -1,4 +1,8 @@
-"""``pricegym fit-pricer``: fine-tune the supervised BERT pricing baseline on a world and print its evaluation."""
+"""``pricegym fit-pricer``: fine-tune the supervised BERT pricing baseline on a world and print its evaluation.
+
+Registering the command imports nothing heavy (defaults from :mod:`pricegym.cli_defaults`); torch and
+transformers are imported by the handler.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+from pricegym.cli_defaults import CACHE_DIR, CONTEXT_SCHEMES, PRICER_FIT, default_run_folder
+from pricegym.cli_parsing import positive_float, positive_int
+from pricegym.safe_writes import check_target
 from pricegym.world_commands import add_world_options, world_config_from_arguments
 
 
 def add_fit_pricer_command(commands: argparse._SubParsersAction) -> None:
     """Register ``fit-pricer``."""
-    from pricegym.agents.pricer_training import PricerTrainingConfig
-    from pricegym.agents.pricing_texts import CONTEXT_SCHEMES
-
-    training = PricerTrainingConfig()
     parser = commands.add_parser(
         "fit-pricer", help="fine-tune the supervised BERT pricing baseline on a world",
         description="Fine-tune a BERT sequence regressor to predict the price charged (log of price / list price) "
@@ -26,25 +29,31 @@ def add_fit_pricer_command(commands: argparse._SubParsersAction) -> None:
                     "folder.")
     add_world_options(parser)
     group = parser.add_argument_group("model and training")
-    group.add_argument("--model", default="all-MiniLM-L6-v2",
+    group.add_argument("--model", default=PRICER_FIT.model,
                        help="encoder: all-MiniLM-L6-v2 (packaged, default), a local folder, or tiny-random-bert")
     group.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    group.add_argument("--max-length", type=int, default=64, help="tokens per input text")
-    group.add_argument("--context", choices=tuple(CONTEXT_SCHEMES), default="season",
-                       help="market contexts the policy tells apart (each one costs a table pass)")
+    group.add_argument("--max-length", type=positive_int, default=PRICER_FIT.max_length,
+                       help="tokens per input text (default: %(default)s)")
+    group.add_argument("--context", choices=CONTEXT_SCHEMES, default=PRICER_FIT.context,
+                       help="market contexts the policy tells apart, each one costs a table pass "
+                            "(default: %(default)s)")
     group.add_argument("--no-unit-cost", action="store_true", help="leave unit costs out of the product text")
-    group.add_argument("--epochs", type=int, default=training.epochs, help="fine-tuning epochs (early stopping)")
-    group.add_argument("--batch-size", type=int, default=training.batch_size, help="texts per optimiser step")
-    group.add_argument("--max-train-texts", type=int, default=training.max_train_texts,
-                       help="distinct training texts fine-tuned on (a random subsample beyond)")
-    group.add_argument("--encoder-lr", type=float, default=training.encoder_learning_rate,
-                       help="learning rate of the encoder")
-    group.add_argument("--max-eval-rows", type=int, default=2_000, help="rows evaluated per split")
+    group.add_argument("--epochs", type=positive_int, default=PRICER_FIT.epochs,
+                       help="fine-tuning epochs, early stopping (default: %(default)s)")
+    group.add_argument("--batch-size", type=positive_int, default=PRICER_FIT.batch_size,
+                       help="texts per optimiser step (default: %(default)s)")
+    group.add_argument("--max-train-texts", type=positive_int, default=PRICER_FIT.max_train_texts,
+                       help="distinct training texts fine-tuned on, a random subsample beyond (default: %(default)s)")
+    group.add_argument("--encoder-lr", type=positive_float, default=PRICER_FIT.encoder_lr,
+                       help="learning rate of the encoder (default: %(default)s)")
+    group.add_argument("--max-eval-rows", type=positive_int, default=PRICER_FIT.max_eval_rows,
+                       help="rows evaluated per split (default: %(default)s)")
     group = parser.add_argument_group("output")
     group.add_argument("--out", type=Path, default=None, metavar="DIR",
-                       help="run folder (default: runs/fit-pricer/WORLD-seedSEED)")
+                       help="run folder (default: runs/fit-pricer/WORLD-seedSEED, "
+                            "e.g. runs/fit-pricer/synthetic-seed0)")
     group.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    group.add_argument("--cache-dir", type=Path, default=Path(".cache/embeddings"), help="embedding cache")
+    group.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="embedding cache (default: %(default)s)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=fit_pricer_command)
 
@@ -58,7 +67,8 @@ def fit_pricer_command(arguments: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     world = world_config_from_arguments(arguments)
-    output_dir = arguments.out or Path("runs/fit-pricer") / f"{world.name}-seed{arguments.seed}"
+    output_dir = check_target(arguments.out or default_run_folder("fit-pricer", world.name, arguments.seed), "folder")
+    check_target(arguments.cache_dir, "folder")
     config = FitPricerConfig(
         world=world,
         encoder=TextEncoderConfig(model_name=arguments.model, device=arguments.device,

@@ -1,4 +1,8 @@
-"""``pricegym world describe`` and ``pricegym world sample``."""
+"""``pricegym world describe`` and ``pricegym world sample``.
+
+Registering the commands imports nothing heavy (see :mod:`pricegym.cli_defaults`); the worlds are
+imported by the handlers that build one.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pricegym.worlds import WORLD_NAMES, World
-from pricegym.worlds.registry import WorldConfig, load_world
-from pricegym.worlds.schema import write_table, writer_for
-from pricegym.worlds.splits import SPLIT_NAMES
-from pricegym.worlds.summary import format_summary
-from pricegym.worlds.synthetic.config import SyntheticWorldConfig
+from pricegym.cli_defaults import SPLIT_NAMES, WORLD, WORLD_NAMES
+from pricegym.cli_parsing import fraction, non_negative_int, positive_int
+from pricegym.safe_writes import check_target
+
+if TYPE_CHECKING:
+    from pricegym.worlds import World
+    from pricegym.worlds.registry import WorldConfig
 
 
 def add_world_command(commands: argparse._SubParsersAction) -> None:
@@ -31,7 +37,8 @@ def add_world_command(commands: argparse._SubParsersAction) -> None:
 
     sample = actions.add_parser("sample", help="write a world's transactions to CSV or Parquet",
                                 description="Write a world's transactions (with a `split` column) to FILE; "
-                                            "the format follows the extension: .csv, .csv.gz or .parquet.")
+                                            "the format follows the extension: .csv, .csv.gz or .parquet. "
+                                            "Missing folders are created; the file appears complete or not at all.")
     add_world_options(sample)
     sample.add_argument("--out", required=True, type=Path, metavar="FILE", help="output file (.csv, .csv.gz, .parquet)")
     sample.add_argument("--split", choices=("all", *SPLIT_NAMES), default="all", help="write only one split")
@@ -40,24 +47,32 @@ def add_world_command(commands: argparse._SubParsersAction) -> None:
 
 def add_world_options(parser: argparse.ArgumentParser) -> None:
     """The options that choose and configure a world (shared by every command that builds one)."""
-    defaults = SyntheticWorldConfig()
     parser.add_argument("--world", choices=WORLD_NAMES, default="synthetic", help="which world (default: synthetic)")
     group = parser.add_argument_group("online-retail world")
     group.add_argument("--data", type=Path, default=None, metavar="PATH",
                        help="the UCI Online Retail CSV (.csv or .csv.gz); default: download it to the cache")
-    group.add_argument("--unit-cost-share", type=float, default=0.6, help="unit cost as a share of list price")
+    group.add_argument("--unit-cost-share", type=fraction, default=WORLD.unit_cost_share,
+                       help="unit cost as a share of list price (default: %(default)s)")
     group = parser.add_argument_group("synthetic world")
-    group.add_argument("--seed", type=int, default=defaults.seed, help="seed of the world and its splits")
-    group.add_argument("--n-products", type=int, default=defaults.n_products, help="products in the catalogue")
-    group.add_argument("--n-customers", type=int, default=defaults.n_customers, help="persistent customers")
-    group.add_argument("--n-exposures", type=int, default=defaults.n_exposures, help="logged exposures")
-    group.add_argument("--n-days", type=int, default=defaults.n_days, help="days in the log")
-    group.add_argument("--exploration-share", type=float, default=defaults.exploration_share,
-                       help="share of exposures at randomised prices")
+    group.add_argument("--seed", type=non_negative_int, default=WORLD.seed,
+                       help="seed of the world and its splits (default: %(default)s)")
+    group.add_argument("--n-products", type=positive_int, default=WORLD.n_products,
+                       help="products in the catalogue (default: %(default)s)")
+    group.add_argument("--n-customers", type=positive_int, default=WORLD.n_customers,
+                       help="persistent customers (default: %(default)s)")
+    group.add_argument("--n-exposures", type=positive_int, default=WORLD.n_exposures,
+                       help="logged exposures (default: %(default)s)")
+    group.add_argument("--n-days", type=positive_int, default=WORLD.n_days,
+                       help="days in the log (default: %(default)s)")
+    group.add_argument("--exploration-share", type=fraction, default=WORLD.exploration_share,
+                       help="share of exposures at randomised prices (default: %(default)s)")
 
 
 def world_config_from_arguments(arguments: argparse.Namespace) -> WorldConfig:
     """The :class:`WorldConfig` that the command-line options describe."""
+    from pricegym.worlds.registry import WorldConfig
+    from pricegym.worlds.synthetic.config import SyntheticWorldConfig
+
     synthetic = SyntheticWorldConfig(
         seed=arguments.seed,
         n_products=arguments.n_products,
@@ -71,6 +86,8 @@ def world_config_from_arguments(arguments: argparse.Namespace) -> WorldConfig:
 
 
 def _load(arguments: argparse.Namespace) -> World:
+    from pricegym.worlds.registry import load_world
+
     config = world_config_from_arguments(arguments)
     print(f"pricegym: building the {config.name} world ...", file=sys.stderr, flush=True)
     return load_world(config)
@@ -78,6 +95,8 @@ def _load(arguments: argparse.Namespace) -> World:
 
 def describe_world(arguments: argparse.Namespace) -> int:
     """Print the world's summary (and, where the truth is known, its true elasticities)."""
+    from pricegym.worlds.summary import format_summary
+
     world = _load(arguments)
     summary = world.summary()
     if arguments.json:
@@ -92,7 +111,10 @@ def describe_world(arguments: argparse.Namespace) -> int:
 
 def sample_world(arguments: argparse.Namespace) -> int:
     """Write the world's transactions, with their split, to ``--out``."""
-    writer_for(arguments.out)  # refuse an unknown format before the (slow) build
+    from pricegym.worlds.schema import write_table, writer_for
+
+    writer_for(arguments.out)  # refuse an unknown format, or an unwritable target, before the (slow) build
+    check_target(arguments.out, "file")
     world = _load(arguments)
     frame = world.transactions.assign(split=world.splits.assign(world.transactions))
     if arguments.split != "all":

@@ -1,27 +1,116 @@
-"""The pricegym command line: help everywhere, describe, sample, and one-line errors."""
+"""The pricegym command line: help everywhere, describe, sample, one-line errors, safe writes, fast help."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from pricegym import cli_defaults
 from pricegym.cli import RESERVED_COMMANDS, build_parser, main
+from pricegym.cli_parsing import INTERRUPTED_EXIT, run_command, terminate_as_interrupt, user_error_message
+from pricegym.errors import ConfigError
+from pricegym.run_records import UNKNOWN_COMMIT, git_commit, write_run_record
 from pricegym.worlds.schema import read_transactions
 
 TINY = ["--n-products", "12", "--n-customers", "40", "--n-exposures", "1500", "--n-days", "30", "--seed", "5"]
 
 
-@pytest.mark.parametrize("command", [[], ["world"], ["world", "describe"], ["world", "sample"],
-                                     *[[name] for name in RESERVED_COMMANDS]])
+def error_lines(captured: str, program: str = "pricegym") -> list[str]:
+    return [line for line in captured.splitlines() if line.startswith(f"{program}: error")]
+
+
+# --- help and version ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [[], ["world"], ["world", "describe"], ["world", "sample"], ["fit-demand"],
+                                     ["fit-pricer"], ["bench-speed"], *[[name] for name in RESERVED_COMMANDS]])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args([*command, "--help"])
     assert exited.value.code == 0
     assert "usage: pricegym" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(RESERVED_COMMANDS))
+def test_a_reserved_command_says_it_is_not_available_yet(name, capsys):
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([name, "--help"])
+    assert exited.value.code == 0
+    description = capsys.readouterr().out.split("\n\n")[1]
+    assert description.startswith("not available yet in pricegym")
+    assert main([name]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pricegym: error: not available yet")
+
+
+HEAVY_MODULES = ("torch", "transformers", "pandas", "gymnasium", "stable_baselines3", "pricegym.worlds")
+
+IMPORTS_AFTER = """
+import json, sys
+from pricegym.cli import main
+main(sys.argv[1:])
+print(json.dumps([name for name in {heavy!r} if name in sys.modules]), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["--version"], ["fit-demand", "--help"], ["train", "--help"],
+                                       ["world", "describe", "--seed", "-1"]])
+def test_help_version_and_argument_errors_import_no_heavy_library(arguments):
+    code = IMPORTS_AFTER.format(heavy=HEAVY_MODULES)
+    result = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True, timeout=120)
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == []
+
+
+def test_version_and_help_exit_0(capsys):
+    assert main(["--version"]) == 0 and capsys.readouterr().out.startswith("pricegym ")
+    assert main(["world", "--help"]) == 0 and capsys.readouterr().out.startswith("usage: pricegym world")
+
+
+def test_the_light_defaults_mirror_the_configs():
+    from pricegym.agents.fit_pricer import FitPricerConfig
+    from pricegym.agents.pricer_training import PricerTrainingConfig
+    from pricegym.agents.pricing_texts import CONTEXT_SCHEMES
+    from pricegym.encoders.demand_training import DemandTrainingConfig
+    from pricegym.encoders.fit_demand import FitDemandConfig
+    from pricegym.encoders.text_encoder import TextEncoderConfig
+    from pricegym.worlds import WORLD_NAMES
+    from pricegym.worlds.registry import WorldConfig
+    from pricegym.worlds.splits import SPLIT_NAMES
+    from pricegym.worlds.synthetic.config import SyntheticWorldConfig
+
+    def default(config_class, name):
+        return next(field.default for field in dataclasses.fields(config_class) if field.name == name)
+
+    assert cli_defaults.WORLD_NAMES == WORLD_NAMES and cli_defaults.SPLIT_NAMES == SPLIT_NAMES
+    assert cli_defaults.CONTEXT_SCHEMES == tuple(CONTEXT_SCHEMES)
+    world = cli_defaults.WORLD
+    for name in ("seed", "n_products", "n_customers", "n_exposures", "n_days", "exploration_share"):
+        assert getattr(world, name) == default(SyntheticWorldConfig, name), name
+    assert world.unit_cost_share == default(WorldConfig, "unit_cost_share")
+    demand = cli_defaults.DEMAND_FIT
+    assert (demand.model, demand.max_length) == (default(TextEncoderConfig, "model_name"),
+                                                 default(TextEncoderConfig, "max_length"))
+    for name in ("epochs", "products_per_step", "customer_texts_per_step", "max_steps_per_epoch"):
+        assert getattr(demand, name) == default(DemandTrainingConfig, name), name
+    assert demand.encoder_lr == default(DemandTrainingConfig, "encoder_learning_rate")
+    assert demand.bootstrap_rounds == default(FitDemandConfig, "bootstrap_rounds")
+    assert cli_defaults.CACHE_DIR == default(FitDemandConfig, "cache_dir") == default(FitPricerConfig, "cache_dir")
+    pricer = cli_defaults.PRICER_FIT
+    for name in ("epochs", "batch_size", "max_train_texts"):
+        assert getattr(pricer, name) == default(PricerTrainingConfig, name), name
+    assert pricer.encoder_lr == default(PricerTrainingConfig, "encoder_learning_rate")
+    assert pricer.context == default(FitPricerConfig, "context_buckets")
+    assert pricer.max_eval_rows == default(FitPricerConfig, "max_eval_rows")
+
+
+# --- describe and sample -----------------------------------------------------------------------------------
 
 
 def test_describe_prints_the_summary_and_true_elasticities(capsys):
@@ -38,12 +127,13 @@ def test_describe_json_is_one_object(capsys):
     assert summary["products"] == 12 and summary["rows"] == 1500
 
 
-@pytest.mark.parametrize("name", ["sample.csv", "sample.parquet"])
+@pytest.mark.parametrize("name", ["sample.csv", "sample.parquet", "new/nested/sample.csv.gz"])
 def test_sample_writes_a_readable_transactions_file(tmp_path, name):
     out = tmp_path / name
     assert main(["world", "sample", "--out", str(out), *TINY]) == 0
     frame = read_transactions(out)
     assert len(frame) == 1500 and set(frame["split"]) == {"train", "validation", "test", "cold_start_test"}
+    assert [path.name for path in out.parent.iterdir()] == [out.name]  # no partial file beside it
 
 
 def test_sample_of_one_split(tmp_path):
@@ -52,29 +142,197 @@ def test_sample_of_one_split(tmp_path):
     assert set(read_transactions(out)["split"]) == {"train"}
 
 
+# --- argument errors: one line, exit 1, from the parser ----------------------------------------------------
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["world", "describe", "--seed", "abc"], "argument --seed: expected an integer >= 0; got 'abc'"),
+    (["world", "describe", "--seed", "-1"], "argument --seed: expected an integer >= 0; got '-1'"),
+    (["world", "describe", "--world", "nowhere"], "argument --world: invalid choice: 'nowhere'"),
+    (["world", "describe", "--n-products", "-3"], "argument --n-products: expected a positive integer"),
+    (["world", "sample", "--exploration-share", "2", "--out", "x.csv"], "expected a number between 0 and 1"),
+    (["world", "sample"], "the following arguments are required: --out"),
+    (["fit-demand", "--bootstrap-rounds", "-2"], "argument --bootstrap-rounds: expected an integer >= 0; got '-2'"),
+    (["fit-demand", "--encoder-lr", "nan"], "argument --encoder-lr: expected a finite number > 0; got 'nan'"),
+    (["fit-demand", "--encoder-lr=-1e-5"], "argument --encoder-lr: expected a finite number > 0"),
+    (["fit-demand", "--epochs", "0"], "argument --epochs: expected a positive integer"),
+    (["fit-pricer", "--batch-size", "1.5"], "argument --batch-size: expected a positive integer"),
+    (["fit-pricer", "--context", "weekly"], "argument --context: invalid choice: 'weekly'"),
+    (["world", "describe", "--unknown-option"], "unrecognized arguments: --unknown-option"),
+    (["nothing"], "argument COMMAND: invalid choice: 'nothing'"),
+    ([], "the following arguments are required: COMMAND"),
+])
+def test_argument_errors_are_one_line_and_exit_1(arguments, message, capsys):
+    assert main(arguments) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pricegym: error: ") and message in lines[0]
+    assert re.search(r"\(see `pricegym[a-z -]* --help`\)$", lines[0])
+
+
+CONSOLE_SCRIPT = str(Path(sys.executable).with_name("pricegym"))
+
+
+@pytest.mark.parametrize("command", [[CONSOLE_SCRIPT], [sys.executable, "-m", "pricegym"]])
+def test_the_console_script_and_python_m_give_one_line_and_exit_1(command):
+    for arguments in (["world", "sample", "--out", "x.txt"], ["world", "describe", "--seed", "-1"]):
+        result = subprocess.run([*command, *arguments], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 1
+        assert len(error_lines(result.stderr)) == 1 and result.stderr.strip().splitlines()[-1].startswith(
+            "pricegym: error:")
+
+
+# --- errors found while running: one line, exit 1, nothing written ----------------------------------------
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["world", "sample", "--out", "OUT/sample.xlsx"], "unknown output format"),
-    (["world", "describe", "--n-products", "-3"], "n_products must be a positive integer"),
+    (["world", "describe", "--n-products", "3"], "n_products must be an integer in"),
+    (["world", "describe", "--seed", "5000000000"], "seed must be an integer in"),
     (["world", "describe", "--world", "online-retail", "--data", "OUT/missing.csv.gz"], "missing.csv.gz"),
     (["train"], "not available"),
 ])
 def test_bad_input_gives_one_line_a_nonzero_exit_and_no_file(tmp_path, capsys, arguments, message):
     arguments = [argument.replace("OUT", str(tmp_path)) for argument in arguments]
     assert main(arguments) == 1
-    error_lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("pricegym: error")]
-    assert len(error_lines) == 1 and message in error_lines[0]
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and message in lines[0]
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unknown_world_is_refused_by_the_parser(capsys):
-    with pytest.raises(SystemExit) as exited:
-        main(["world", "describe", "--world", "atlantis"])
-    assert exited.value.code == 2
-    assert "invalid choice: 'atlantis'" in capsys.readouterr().err
+@pytest.fixture
+def obstacles(tmp_path: Path) -> Path:
+    """``tmp_path`` with a file ``a-file`` and a folder ``a-folder.csv``."""
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "a-folder.csv").mkdir()
+    return tmp_path
 
 
-def test_the_installed_console_script_runs():
-    script = Path(sys.executable).with_name("pricegym")
-    result = subprocess.run([str(script), "world", "sample", "--out", "x.txt"], capture_output=True, text=True)
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1].startswith("pricegym: error:")
+@pytest.mark.parametrize("arguments, message", [
+    (["world", "sample", "--out", "OUT/a-file/sample.csv"], "expected a folder at"),
+    (["world", "sample", "--out", "OUT/a-file/deeper/sample.parquet"], "expected a folder at"),
+    (["world", "sample", "--out", "OUT/a-folder.csv"], "expected a file name, found a folder"),
+    (["fit-demand", "--out", "OUT/a-file"], "expected a folder, found a file"),
+    (["fit-demand", "--out", "OUT/a-file/run"], "expected a folder at"),
+    (["fit-pricer", "--out", "OUT/a-file/run"], "expected a folder at"),
+    (["fit-demand", "--out", "OUT/run", "--cache-dir", "OUT/a-file"], "expected a folder, found a file"),
+    (["bench-speed", "--cache-dir", "OUT/a-file"], "expected a folder, found a file"),
+])
+def test_an_unwritable_target_is_one_line_before_any_work(obstacles, capsys, arguments, message):
+    arguments = [argument.replace("OUT", str(obstacles)) for argument in arguments]
+    assert main([*arguments, *TINY] if arguments[0] == "world" else arguments) == 1
+    captured = capsys.readouterr()
+    lines = error_lines(captured.err)
+    assert len(lines) == 1 and "cannot write" in lines[0] and message in lines[0]
+    assert "building" not in captured.err and "fitting" not in captured.err  # refused before the slow part
+    assert sorted(path.name for path in obstacles.iterdir()) == ["a-file", "a-folder.csv"]
+
+
+def _half_written_then(error: BaseException):
+    def broken_writer(self, target, **kwargs):
+        Path(target).write_text("half")
+        raise error
+
+    return broken_writer
+
+
+def test_a_write_that_fails_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "sample.csv"
+    denied = PermissionError(13, "Permission denied", str(tmp_path / ".sample.csv.partial"))
+    monkeypatch.setattr(pd.DataFrame, "to_csv", _half_written_then(denied))
+    assert main(["world", "sample", "--out", str(out), *TINY]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and f"cannot write {out}: Permission denied" in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_a_write_leaves_nothing(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "sample.parquet"
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _half_written_then(KeyboardInterrupt()))
+    assert main(["world", "sample", "--out", str(out), *TINY]) == INTERRUPTED_EXIT
+    assert "pricegym: interrupted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stale_partial_file_is_removed_by_the_next_run(tmp_path):
+    out = tmp_path / "sample.csv"
+    (tmp_path / ".sample.csv.partial").write_text("left by a run killed with -9")
+    assert main(["world", "sample", "--out", str(out), *TINY]) == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["sample.csv"]
+
+
+def test_sigterm_is_turned_into_ctrl_c_so_that_cleanup_runs():
+    import os
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), terminate_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1_000_000):  # the handler runs between two bytecodes
+            pass
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_temporary_files_a_command_forgets_are_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def leaky() -> int:
+        Path(tempfile.mkdtemp(prefix="forgotten-")).joinpath("x").write_text("x")
+        tempfile.mkstemp()
+        return 0
+
+    assert run_command("pricegym", leaky) == 0
+    assert list(tmp_path.iterdir()) == [] and tempfile.tempdir == str(tmp_path)
+
+
+# --- errors from typed configs -----------------------------------------------------------------------------
+
+
+def test_a_pydantic_validation_error_is_one_line(capsys):
+    import pydantic
+
+    class Limits(pydantic.BaseModel):
+        size: int = pydantic.Field(gt=0)
+        rate: float = pydantic.Field(allow_inf_nan=False)
+
+    def bad() -> int:
+        Limits(size=-1, rate=float("nan"))
+        return 0
+
+    assert run_command("pricegym", bad) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("pricegym: error: Limits: size: Input should be greater than 0; got -1; rate:")
+
+
+def test_a_multi_line_config_error_is_folded_into_one_line():
+    message = user_error_message(ConfigError("Markdown-v0: horizon must be positive\n  got 0\n"))
+    assert message == "Markdown-v0: horizon must be positive; got 0"
+    assert user_error_message(FileNotFoundError(2, "No such file or directory", "x.csv")).startswith(
+        "x.csv: No such file or directory")
+    assert user_error_message(ZeroDivisionError()) is None  # a bug keeps its traceback
+
+
+# --- run.json records the git commit -----------------------------------------------------------------------
+
+
+def test_run_json_records_the_git_commit_of_the_source(tmp_path):
+    write_run_record(tmp_path, ["pricegym", "fit-demand"], seed=3)
+    record = json.loads((tmp_path / "run.json").read_text())
+    assert set(record["git"]) == {"commit", "dirty"}
+    git = record["git"]
+    assert git == UNKNOWN_COMMIT or (re.fullmatch(r"[0-9a-f]{40}", git["commit"]) and isinstance(git["dirty"], bool))
+
+
+def test_the_git_commit_is_unknown_outside_a_checkout_or_without_git(tmp_path, monkeypatch):
+    (tmp_path / "__init__.py").write_text("")
+    assert git_commit(tmp_path) == UNKNOWN_COMMIT
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", "git")
+
+    monkeypatch.setattr(subprocess, "run", no_git)
+    assert git_commit() == UNKNOWN_COMMIT

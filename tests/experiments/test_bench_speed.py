@@ -77,8 +77,47 @@ def test_every_environment_has_its_speed_and_floor_figures(env_name, monkeypatch
 
     figures = load_figures()
     monkeypatch.setattr(env_speed_figures, "QUICK_STEPS", 300)
-    context = BenchContext(BenchSpeedConfig(quick=True), torch.device("cpu"))
-    for kind in ("env_steps_per_s", "env_floor_steps_per_s"):
-        figure = figures[f"{kind}/{env_name}"](context)
-        assert figure["name"] == f"{kind}/{env_name}" and figure["steps"] == 300
-        assert figure["value"] > 0 and figure["non_finite"] == 0
+    with BenchContext(BenchSpeedConfig(quick=True), torch.device("cpu")) as context:
+        for kind in ("env_steps_per_s", "env_floor_steps_per_s"):
+            figure = figures[f"{kind}/{env_name}"](context)
+            assert figure["name"] == f"{kind}/{env_name}" and figure["steps"] == 300
+            assert figure["value"] > 0 and figure["non_finite"] == 0
+
+
+def test_a_run_leaves_no_temporary_folder(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    from pricegym.experiments import env_speed_figures
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(env_speed_figures, "QUICK_STEPS", 300)
+    assert main(["bench-speed", "--quick", "--only", "env_steps_per_s/Markdown-v0",
+                 "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "env_steps_per_s/Markdown-v0"
+    assert list(tmp_path.iterdir()) == []  # the tables folder (pricegym-bench-tables-*) is gone
+
+
+def test_scratch_folders_go_however_the_run_ends():
+    import torch
+
+    from pricegym.experiments.bench_speed import BenchContext, BenchSpeedConfig
+
+    with pytest.raises(KeyboardInterrupt), BenchContext(BenchSpeedConfig(), torch.device("cpu")) as context:
+        folder = context.scratch_folder("pricegym-bench-test-")
+        (folder / "tables.npz").write_bytes(b"x")
+        raise KeyboardInterrupt
+    assert not folder.exists()
+
+
+def test_world_load_figures(monkeypatch, tmp_path, capsys):
+    from pricegym.worlds.online_retail import config as online_retail_config
+
+    monkeypatch.setattr(online_retail_config, "default_cache_dir", lambda: tmp_path)  # no downloaded copy
+    assert main(["bench-speed", "--only", "world_load_s"]) == 0
+    captured = capsys.readouterr()
+    figure = json.loads(captured.out)
+    assert figure["name"] == "world_load_s/synthetic" and figure["unit"] == "s" and figure["value"] > 0
+    assert "skipped world_load_s/online-retail: no data: pass --data PATH" in captured.err
+    assert main(["bench-speed", "--only", "world_load_s/online-retail"]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("pricegym: error")]
+    assert len(lines) == 1 and "cannot be measured: no data: pass --data PATH" in lines[0]

@@ -1,4 +1,4 @@
-"""The headroom experiments of PersonalizedDiscount-v0 and Competition-v0 print every rule as a share of the bound."""
+"""The headroom experiments print every rule as a share of the bound; their command lines fail in one line."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from pricegym.agents.discount_baselines import DISCOUNT_BASELINES
 from pricegym.envs import CompetitionConfig, PersonalizedDiscountConfig
-from pricegym.experiments import competition_headroom, discount_headroom
+from pricegym.experiments import competition_headroom, discount_headroom, markdown_headroom
 from pricegym.worlds.registry import WorldConfig
 from pricegym.worlds.synthetic import SyntheticWorldConfig
 
@@ -28,14 +28,24 @@ def test_competition_headroom_puts_every_rule_under_the_best_response():
         assert 0 < row[f"{rule} % of upper_bound"] <= 100.0 + 1e-9
 
 
-@pytest.mark.parametrize("module", [discount_headroom, competition_headroom])
-def test_a_missing_demand_run_is_one_error_line(module, tmp_path, capsys):
+@pytest.mark.parametrize("module", [markdown_headroom, discount_headroom, competition_headroom])
+def test_a_missing_demand_run_is_one_error_line_naming_the_script(module, tmp_path, capsys):
     assert module.main(["--episodes", "1", "--demand-run", str(tmp_path / "nowhere")]) == 1
-    assert "nowhere" in capsys.readouterr().err
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"python -m {module.__name__}: error: ")
+    assert "nowhere: holds no demand tables" in lines[0] and "runs/fit-demand/synthetic-seed0" in lines[0]
 
 
-@pytest.mark.parametrize("module", [discount_headroom, competition_headroom])
-def test_non_positive_episodes_are_refused(module, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        module.main(["--episodes", "0"])
-    assert exit_info.value.code == 2 and "--episodes must be positive" in capsys.readouterr().err
+@pytest.mark.parametrize("module", [markdown_headroom, discount_headroom, competition_headroom])
+@pytest.mark.parametrize("arguments, message", [
+    (["--episodes", "0"], "argument --episodes: expected a positive integer"),
+    (["--episodes", "many"], "argument --episodes: expected a positive integer"),
+    (["--seed", "-1"], "argument --seed: expected an integer >= 0; got '-1'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_argument_errors_are_one_line_and_exit_1(module, arguments, message, capsys):
+    assert module.main(arguments) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    program = f"python -m {module.__name__}"
+    assert len(lines) == 1 and lines[0].startswith(f"{program}: error: ") and message in lines[0]
+    assert lines[0].endswith(f"(see `{program} --help`)")

@@ -21,9 +21,17 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from pricegym.agents.pricer_model import fold_standardisation, predict_log_ratios, regression_output, tokenize
-from pricegym.config_checks import config_dataclass, integer, number
+from pricegym.config_checks import config_dataclass, integer
+from pricegym.encoders.optimization import (
+    Epochs,
+    LearningRate,
+    MaxGradNorm,
+    Patience,
+    WarmupShare,
+    WeightDecay,
+    require_finite_loss,
+)
 from pricegym.encoders.optimization import optimizer_and_schedule as shared_optimizer_and_schedule
-from pricegym.encoders.optimization import require_finite_loss
 
 
 @config_dataclass("pricer training")
@@ -39,16 +47,16 @@ class PricerTrainingConfig:
         weight_decay, warmup_share, max_grad_norm, patience: the usual.
     """
 
-    epochs: integer(1, 1_000) = 3
+    epochs: Epochs = 3
     batch_size: integer(1, 65_536) = 32
     max_train_texts: integer(1, 10_000_000) = 1_200
     max_validation_texts: integer(1, 10_000_000) = 400
-    encoder_learning_rate: number(0.0, 1.0, low_open=True) = 8e-5
-    head_learning_rate: number(0.0, 1.0, low_open=True) = 2e-3
-    weight_decay: number(0.0, 1.0) = 0.01
-    warmup_share: number(0.0, 1.0, high_open=True) = 0.1
-    max_grad_norm: number(0.0, 1e6, low_open=True) = 1.0
-    patience: integer(1, 1_000) = 1
+    encoder_learning_rate: LearningRate = 8e-5
+    head_learning_rate: LearningRate = 2e-3
+    weight_decay: WeightDecay = 0.01
+    warmup_share: WarmupShare = 0.1
+    max_grad_norm: MaxGradNorm = 1.0
+    patience: Patience = 1
 
 
 @dataclass(frozen=True)

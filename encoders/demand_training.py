@@ -23,10 +23,19 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from pricegym.config_checks import Seed, config_dataclass, integer, number
+from pricegym.config_checks import Seed, config_dataclass, integer
 from pricegym.encoders.demand_data import DemandData
 from pricegym.encoders.demand_model import BertDemandModel
-from pricegym.encoders.optimization import optimizer_and_schedule, require_finite_loss
+from pricegym.encoders.optimization import (
+    Epochs,
+    LearningRate,
+    MaxGradNorm,
+    Patience,
+    WarmupShare,
+    WeightDecay,
+    optimizer_and_schedule,
+    require_finite_loss,
+)
 from pricegym.encoders.text_encoder import TextEncoder
 
 
@@ -34,17 +43,17 @@ from pricegym.encoders.text_encoder import TextEncoder
 class DemandTrainingConfig:
     """Hyperparameters of fine-tuning (defaults sized so the synthetic fit takes minutes on 2 cores)."""
 
-    epochs: integer(1, 1_000) = 3
+    epochs: Epochs = 3
     products_per_step: integer(1, 100_000) = 24
     customer_texts_per_step: integer(1, 100_000) = 16
     max_rows_per_step: integer(1, 10_000_000) = 4_096
     max_steps_per_epoch: integer(1, 10_000_000) = 60
-    encoder_learning_rate: number(0.0, 1.0, low_open=True) = 5e-5
-    head_learning_rate: number(0.0, 1.0, low_open=True) = 3e-3
-    weight_decay: number(0.0, 1.0) = 0.01
-    warmup_share: number(0.0, 1.0, high_open=True) = 0.1
-    max_grad_norm: number(0.0, 1e6, low_open=True) = 1.0
-    patience: integer(1, 1_000) = 1
+    encoder_learning_rate: LearningRate = 5e-5
+    head_learning_rate: LearningRate = 3e-3
+    weight_decay: WeightDecay = 0.01
+    warmup_share: WarmupShare = 0.1
+    max_grad_norm: MaxGradNorm = 1.0
+    patience: Patience = 1
     max_validation_rows: integer(1, 100_000_000) = 20_000
     seed: Seed = 0
     keep_all_checkpoints: bool = False

@@ -7,7 +7,16 @@ import math
 import torch
 from torch import nn
 
+from pricegym.config_checks import integer, number
 from pricegym.errors import PricegymError
+
+# The ranges of the hyperparameters both fine-tuning configs share.
+Epochs = integer(1, 1_000)
+LearningRate = number(0.0, 1.0, low_open=True)
+WeightDecay = number(0.0, 1.0)
+WarmupShare = number(0.0, 1.0, high_open=True)
+MaxGradNorm = number(0.0, 1e6, low_open=True)
+Patience = integer(1, 1_000)
 
 
 def optimizer_and_schedule(model: nn.Module, encoder: nn.Module, encoder_learning_rate: float,

@@ -20,7 +20,7 @@ $(INSTALLED): pyproject.toml
 
 demo: $(INSTALLED)
 	$(BIN)/pricegym world describe --world synthetic
-	$(BIN)/pricegym world sample --world synthetic --out $(DEMO_DIR)/transactions.parquet
+	$(BIN)/pricegym world sample --world synthetic --out $(DEMO_DIR)/transactions.parquet --overwrite
 	$(BIN)/pricegym fit-demand --world synthetic --out $(DEMO_DIR)/demand --overwrite
 	$(BIN)/pricegym fit-pricer --world synthetic --out $(DEMO_DIR)/pricer --overwrite
 	$(BIN)/python -m pricegym.experiments.markdown_headroom --episodes 10 --demand-run $(DEMO_DIR)/demand

@@ -18,7 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from pricegym.envs.oracle import evaluate, fixed_price_values, myopic_choice, season_problems, solve_dynamic_program
+from pricegym.envs.oracle import (
+    check_exact_cost,
+    evaluate,
+    fixed_price_values,
+    myopic_choice,
+    season_problems,
+    solve_dynamic_program,
+)
 
 
 class RulePolicy:
@@ -67,6 +74,7 @@ class BestFixedPricePolicy(RulePolicy):
 
     def plan(self) -> None:
         problems = season_problems(self.env, self.grid_size)
+        check_exact_cost(problems, evaluations=problems[0].price_grid.size)  # every fixed price of every product
         self.prices = np.array([p.price_grid[np.argmax(fixed_price_values(p))] for p in problems])
 
     def _action(self, observation):
@@ -94,6 +102,7 @@ class MyopicPolicy(_TablePolicy):
     name = "myopic"
 
     def _tables(self, problems):
+        check_exact_cost(problems, evaluations=2)  # the recursion, and the myopic rule's own per period
         return [evaluate(problem, myopic_choice(problem))[1] for problem in problems]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from pricegym.agents.baselines import RandomPolicy
+from pricegym.envs.competition_config import ENV_NAME
 from pricegym.envs.competition_oracle import (
     best_response,
     competition_season,
@@ -25,6 +26,7 @@ from pricegym.envs.competition_oracle import (
     price_grid,
     seller_choice_probabilities,
 )
+from pricegym.errors import ConfigError
 
 
 class CompetitionRule:
@@ -72,11 +74,23 @@ class CompetitionFixedPricePolicy(CompetitionRule):
         return self._price_action(self.price)
 
 
+MAX_MYOPIC_OPERATIONS = 5 * 10**9
+"""Choice probabilities (periods x customers x grid prices x sellers) the myopic rule may compute over an
+episode (about a minute); beyond it :class:`CompetitionMyopicPolicy` refuses with a ConfigError."""
+
+
 class CompetitionMyopicPolicy(CompetitionRule):
     name = "myopic"
 
     def plan(self) -> None:
-        self.utilities = period_utilities(self.env)
+        env = self.env
+        work = env.config.horizon * env.market.customer_weights.size * self.grid.size * (env.n_rivals + 1)
+        if work > MAX_MYOPIC_OPERATIONS:
+            raise ConfigError(f"{ENV_NAME}: the myopic rule would compute {work:.3g} choice probabilities per episode "
+                              f"(horizon x customers x price grid x sellers), more than the "
+                              f"{MAX_MYOPIC_OPERATIONS:.0e} that finish in about a minute; lower horizon, ladder_size "
+                              "(or grid_size) or the rivals")
+        self.utilities = period_utilities(env)
 
     def _action(self):
         env = self.env

@@ -25,9 +25,13 @@ from scipy.special import expit
 
 from pricegym.agents.baselines import RandomPolicy
 from pricegym.agents.rollout import episode_return
+from pricegym.envs.discount_config import ENV_NAME
+from pricegym.errors import ConfigError
 
 PLANNING_SEED = 1_000_003
 """First seed of the planning episodes (evaluation seeds should stay below it)."""
+MAX_PLANNING_STEPS = 10_000_000
+"""Steps :class:`BestFixedDiscountPolicy` may play to plan (about a minute)."""
 
 
 class DiscountRule:
@@ -125,11 +129,22 @@ class BestFixedDiscountPolicy(DiscountRule):
         actions = self.env.discount_actions
         shares = actions.ladder()[0] if actions.kind == "ladder" else np.linspace(
             0.0, self.env.config.max_discount, self.candidates)
+        self._check_planning_steps(shares.size)
         planner = PersonalizedDiscountEnv(self.env.config)
         self.planning_margins = {float(share): np.mean([
             episode_return(planner, _ConstantAction(self._share_action(share, planner)), PLANNING_SEED + episode)
             for episode in range(self.planning_episodes)]) for share in shares}
         return max(self.planning_margins, key=self.planning_margins.get)
+
+    def _check_planning_steps(self, candidates: int) -> None:
+        """Planning plays every candidate discount for ``planning_episodes`` whole episodes: refuse (ConfigError)
+        more than :data:`MAX_PLANNING_STEPS` steps rather than plan for hours."""
+        steps = candidates * self.planning_episodes * self.env.config.horizon
+        if steps > MAX_PLANNING_STEPS:
+            raise ConfigError(f"{ENV_NAME}: the best fixed discount would be planned over {candidates} candidate "
+                              f"discounts x {self.planning_episodes} episodes x horizon {self.env.config.horizon} = "
+                              f"{steps:,} steps, more than the {MAX_PLANNING_STEPS:,} that finish in about a minute; "
+                              "lower ladder_size (or candidates), planning_episodes or horizon")
 
     def _action(self):
         return self._share_action(self.share)

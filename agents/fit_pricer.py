@@ -38,7 +38,7 @@ from pricegym.agents.pricer_training import PricerHistory, PricerTrainingConfig,
 from pricegym.agents.pricing_rows import PricingRows, TextGroups, pricing_rows
 from pricegym.agents.pricing_table import TabulatedPricingPolicy
 from pricegym.agents.pricing_texts import ContextBuckets
-from pricegym.config_checks import Seed, config_dataclass, integer
+from pricegym.config_checks import Flag, Seed, config_dataclass, integer
 from pricegym.encoders.embedding_cache import CachedTextEncoder
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig, resolve_device
 from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
@@ -77,12 +77,12 @@ class FitPricerConfig:
     encoder: TextEncoderConfig = field(default_factory=lambda: TextEncoderConfig(max_length=64))
     training: PricerTrainingConfig = field(default_factory=PricerTrainingConfig)
     context_buckets: str = "season"
-    state_unit_cost: bool = True
+    state_unit_cost: Flag = True
     max_eval_rows: integer(1, 100_000_000) = 2_000
     max_table_texts: integer(1, 100_000_000) = 100_000
     output_dir: Path = Path("runs/fit-pricer/synthetic-seed0")
     cache_dir: Path = Path(".cache/embeddings")
-    overwrite: bool = False
+    overwrite: Flag = False
     seed: Seed = 0
 
     def __post_init__(self) -> None:

@@ -123,10 +123,13 @@ def read_json_object(path: Path) -> dict:
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz`` archive, read now (numpy reads lazily), without unpickling."""
+    """Every array of an ``.npz`` archive, read now (numpy reads lazily), without unpickling; each member
+    must be a ``.npy`` array no larger than the member itself holds (a forged header cannot make numpy
+    allocate terabytes)."""
     _require_file(path)
     try:
         _require_zip_signature(path)
+        _require_npy_members(path)
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise ValueError(f"a single array of shape {list(np.shape(archive))}, not an .npz archive")
@@ -136,6 +139,36 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
         raise DataError(path, f"is not a readable .npz archive (truncated, empty or garbled: "
                               f"{type(error).__name__}: {_one_line(error)}); {regenerate_hint(path.parent)}"
                         ) from error
+
+
+def _require_npy_members(path: Path) -> None:
+    """Every member of the archive is a ``.npy`` array whose header declares no more data than it holds."""
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if not member.filename.endswith(".npy"):
+                raise DataError(path, f"holds the member {member.filename!r}, which is not a .npy array; expected "
+                                      f"only .npy arrays; {regenerate_hint(path.parent)}")
+            with archive.open(member) as stream:
+                shape, dtype = _npy_header(stream, member.filename, path)
+            declared = math.prod(shape) * dtype.itemsize
+            if declared > member.file_size:
+                raise DataError(path, f"has the member {member.filename!r}, whose header declares an array of shape "
+                                      f"{list(shape)} ({declared:,} bytes) but which holds {member.file_size:,} "
+                                      f"bytes; the archive is corrupt; {regenerate_hint(path.parent)}")
+
+
+_NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _npy_header(stream: object, member: str, path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype a ``.npy`` member declares (what ``np.load`` reads before allocating)."""
+    version = np.lib.format.read_magic(stream)
+    reader = _NPY_HEADER_READERS.get(version)
+    if reader is None:
+        raise DataError(path, f"has the member {member!r} in .npy format version {version}, which pricegym does not "
+                              f"write; {regenerate_hint(path.parent)}")
+    shape, _, dtype = reader(stream)
+    return shape, dtype
 
 
 def _require_zip_signature(path: Path) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from pricegym.config_checks import Seed, config_dataclass, integer
+from pricegym.config_checks import Flag, Seed, config_dataclass, integer
 from pricegym.encoders.demand_data import DemandData
 from pricegym.encoders.demand_model import BertDemandModel
 from pricegym.encoders.optimization import (
@@ -56,7 +56,7 @@ class DemandTrainingConfig:
     patience: Patience = 1
     max_validation_rows: integer(1, 100_000_000) = 20_000
     seed: Seed = 0
-    keep_all_checkpoints: bool = False
+    keep_all_checkpoints: Flag = False
     """Keep every epoch's checkpoint (about 91 MB each with the default encoder), not only the best one."""
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from pricegym.config_checks import Seed, config_dataclass, integer
+from pricegym.config_checks import Flag, Seed, config_dataclass, integer
 from pricegym.encoders.demand_baselines import FrozenEmbeddingDemand, ProductIdDemand
 from pricegym.encoders.demand_bootstrap import bootstrap_slope_std
 from pricegym.encoders.demand_evaluation import decile_calibration, split_metrics, tables_predictor, truth_metrics
@@ -82,7 +82,7 @@ class FitDemandConfig:
     max_truth_pairs: integer(1, 10_000_000) = 2_000
     output_dir: Path = Path("runs/fit-demand/synthetic-seed0")
     cache_dir: Path = Path(".cache/embeddings")
-    overwrite: bool = False
+    overwrite: Flag = False
     seed: Seed = 0
 
 

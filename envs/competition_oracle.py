@@ -80,6 +80,37 @@ def period_utilities(env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 MAX_JOINT_LEVELS = 256
 """Joint levels of the random rivals the dynamic program averages over, at most (``levels ** n_random``)."""
 
+MAX_BEST_RESPONSE_OPERATIONS = 5 * 10**9
+"""The work the best response (and the exact values of simple policies) may do (about half a minute):
+``horizon x joint levels x (grid + 1) x grid x (customers + policies evaluated)``. A season beyond it is
+refused with a :class:`ConfigError` rather than left to run for hours."""
+MAX_BEST_RESPONSE_VALUES = 2**27
+"""Values of the ``[horizon, grid + 1, joint levels, grid]`` reward table, at most (1 GiB)."""
+_CHUNK_VALUES = 2**22
+"""Values of the ``[customers, grid + 1, grid]`` choice shares computed at a time (32 MB)."""
+
+
+def check_best_response_cost(env, grid_size: int = 41, evaluations: int = 1) -> None:
+    """Refuse, with a :class:`ConfigError` and before any computation, a season of ``env`` whose best
+    response and ``evaluations`` policy evaluations would not fit in memory or would run for hours."""
+    config = env.config
+    n_random = sum(name == "random" for name in config.rivals)
+    joint = config.random_levels ** n_random
+    if joint > MAX_JOINT_LEVELS:
+        raise ConfigError(f"{ENV_NAME}: the best response averages over random_levels ** (random rivals) = "
+                          f"{config.random_levels} ** {n_random} = {joint:.3g} joint levels; at most "
+                          f"{MAX_JOINT_LEVELS} are supported: lower random_levels or the number of random rivals")
+    grid = config.ladder_size if config.action_space == "ladder" else grid_size
+    customers = env.market.customer_weights.size
+    table = config.horizon * (grid + 1) * joint * grid
+    work = table * (customers + evaluations)
+    if table > MAX_BEST_RESPONSE_VALUES or work > MAX_BEST_RESPONSE_OPERATIONS:
+        raise ConfigError(f"{ENV_NAME}: the best response would need a reward table of {table:.3g} values (horizon x "
+                          f"(grid + 1) x joint levels x grid) and {work:.3g} operations (x (customers + "
+                          f"{evaluations} policies)); at most {MAX_BEST_RESPONSE_VALUES:.3g} and "
+                          f"{MAX_BEST_RESPONSE_OPERATIONS:.0e} finish in about a minute: lower horizon, ladder_size "
+                          "(or grid_size), random_levels or the random rivals, or use a world with fewer customers")
+
 
 def competition_season(env, grid_size: int = 41) -> CompetitionSeason:
     """The current episode's problem (call after ``env.reset``).
@@ -88,14 +119,11 @@ def competition_season(env, grid_size: int = 41) -> CompetitionSeason:
     the previous price, and the random rivals' part, which depends on the level drawn; the agent's
     expected sales are computed level by level, so memory grows with customers x grid^2 only.
     """
+    check_best_response_cost(env, grid_size)
     config, rules, effect = env.config, env.rules, env.market.reference_effect
     grid = price_grid(env, grid_size)
     previous = np.append(grid, env.start_price)
     levels = rules.level_combinations()
-    if levels.shape[0] > MAX_JOINT_LEVELS:
-        raise ConfigError(f"{ENV_NAME}: the best response averages over random_levels ** (random rivals) = "
-                          f"{levels.shape[0]} joint levels; at most {MAX_JOINT_LEVELS} are supported: lower "
-                          "random_levels or the number of random rivals")
     rival_prices = rules.prices(previous[:, None, None], rules.offsets(levels)[None, :, :])  # [G+1, S, R]
     intercept, slope, weights = period_utilities(env)
     unit_value = grid - env.unit_cost
@@ -108,9 +136,21 @@ def competition_season(env, grid_size: int = 41) -> CompetitionSeason:
         random = _rival_attraction(env, a, slope, rival_prices[0, :, random_rivals].T)  # [C, S]: they ignore the past
         for level in range(levels.shape[0]):
             others = reactive + random[:, level:level + 1]  # [C, G+1]
-            share = agent[:, None, :] / (1.0 + agent[:, None, :] + others[:, :, None])  # [C, G+1, G]
-            reward[period, :, level] = config.arrival_rate * np.einsum("c,cqg->qg", weights[period], share) * unit_value
+            sales = _mean_agent_share(agent, others, weights[period])
+            reward[period, :, level] = config.arrival_rate * sales * unit_value
     return CompetitionSeason(grid, env.start_price, rival_prices, reward)
+
+
+def _mean_agent_share(agent: np.ndarray, others: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``[G+1, G]`` the population's mean share of the agent at each grid price (``agent``: ``[C, G]``
+    attraction) against each previous price's rivals (``others``: ``[C, G+1]``), a few customers at a time."""
+    step = max(1, _CHUNK_VALUES // (others.shape[1] * agent.shape[1]))
+    total = np.zeros((others.shape[1], agent.shape[1]))
+    for start in range(0, agent.shape[0], step):
+        rows = slice(start, start + step)
+        share = agent[rows, None, :] / (1.0 + agent[rows, None, :] + others[rows, :, None])  # [c, G+1, G]
+        total += np.einsum("c,cqg->qg", weights[rows], share)
+    return total
 
 
 def _rival_attraction(env, intercept: np.ndarray, slope: np.ndarray, prices: np.ndarray) -> np.ndarray:
@@ -172,13 +212,20 @@ def myopic_choice(season: CompetitionSeason) -> GridChoice:
 
 
 def fixed_price_values(season: CompetitionSeason) -> np.ndarray:
-    """``[G]`` exact expected return of each constant grid price."""
+    """``[G]`` exact expected return of each constant grid price (ConfigError if that would take hours)."""
+    work = season.price_grid.size * season.reward.size
+    if work > MAX_BEST_RESPONSE_OPERATIONS:
+        raise ConfigError(f"{ENV_NAME}: evaluating each of the {season.price_grid.size} grid prices would take "
+                          f"{work:.3g} operations, more than the {MAX_BEST_RESPONSE_OPERATIONS:.0e} that finish in "
+                          "about a minute: lower horizon or ladder_size (or grid_size)")
     return np.array([evaluate(season, lambda _t, q, g=g: np.full(q.shape[:2], g))[0]
                      for g in range(season.price_grid.size)])
 
 
 def competition_values(env, grid_size: int = 41) -> dict[str, float]:
     """Exact expected returns of the best response and the simple policies for the current episode."""
+    grid = env.config.ladder_size if env.config.action_space == "ladder" else grid_size
+    check_best_response_cost(env, grid_size, evaluations=grid + 4)  # every fixed price and 4 others
     season = competition_season(env, grid_size)
     list_rung = int(np.argmin(np.abs(season.price_grid - env.list_price)))
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import field
 from pathlib import Path
 
-from pricegym.config_checks import config_dataclass, integer, number, optional
+from pricegym.config_checks import Flag, config_dataclass, integer, number, optional
 from pricegym.envs.config_checks import (
     ActionSpace,
     AppealDecay,
@@ -82,7 +82,7 @@ class MarkdownConfig:
     ladder_size: LadderSize = 21
     price_range: PriceRange = None
     product_pool: ProductPool = "train"
-    reference_dynamics: bool = False
+    reference_dynamics: Flag = False
     embedding_dim: EmbeddingDim = 8
     season_start_day: SeasonStartDay = 240
     appeal_decay: AppealDecay = 1.0

@@ -23,7 +23,6 @@ favourable reachable memory) can only raise what any policy earns.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.special import expit, wrightomega
 
 from pricegym.envs.oracle import OracleResult
@@ -47,7 +46,11 @@ def reservation_shares(env) -> np.ndarray:
 
 
 def hindsight_bound(env) -> OracleResult:
-    """The clairvoyant bound on the episode's realised margin (call after ``env.reset``)."""
+    """The clairvoyant bound on the episode's realised margin (call after ``env.reset``).
+
+    Every budget window is solved at once (windows are rows of a ``[windows, budget_window]`` table), so
+    the cost grows with the episode's visits, not with visits x windows.
+    """
     visits = _visit_table(env)
     list_price, unit_cost = visits["list_price"], visits["unit_cost"]
     share = reservation_shares(env)
@@ -56,48 +59,80 @@ def hindsight_bound(env) -> OracleResult:
     price = np.where(at_list, list_price, share * list_price)
     value = np.where(share >= lowest_share, price - unit_cost, 0.0)
     cost = np.where(at_list, 0.0, list_price - price)
-    total = 0.0
-    for window in np.unique(visits["window"]):
-        in_window = (visits["window"] == window) & (value > 0)
-        free = in_window & (cost <= 0)
-        total += value[free].sum() + _fractional_knapsack(value[in_window & ~free], cost[in_window & ~free],
-                                                          env.budget)
+    worth = value > 0
+    free = worth & (cost <= 0)
+    paid = worth & ~free
+    total = value[free].sum() + _fractional_knapsacks(np.where(paid, value, 0.0), np.where(paid, cost, 0.0),
+                                                      env.config.budget_window, env.budget)
     return OracleResult("upper_bound", HINDSIGHT_METHOD, float(total), None)
 
 
-def _fractional_knapsack(value: np.ndarray, cost: np.ndarray, capacity: float) -> float:
-    """The LP relaxation of the 0/1 knapsack: take items by value per unit cost, the last one in part."""
-    order = np.argsort(-value / cost)
-    value, cost = value[order], cost[order]
-    spent = np.cumsum(cost)
+def _fractional_knapsacks(value: np.ndarray, cost: np.ndarray, window: int, capacity: float) -> float:
+    """The LP relaxations of the 0/1 knapsacks of consecutive windows of ``window`` items (items of zero
+    cost are none): in each, take items by value per unit cost, the last one in part; the sum of their values."""
+    padding = (-value.size) % window
+    value = np.pad(value, (0, padding)).reshape(-1, window)
+    cost = np.pad(cost, (0, padding)).reshape(-1, window)
+    is_item = cost > 0
+    ratio = np.where(is_item, value / np.where(is_item, cost, 1.0), -np.inf)  # non-items last
+    order = np.argsort(-ratio, axis=1, kind="stable")
+    value, cost = np.take_along_axis(value, order, axis=1), np.take_along_axis(cost, order, axis=1)
+    spent = np.cumsum(cost, axis=1)
+    before = np.concatenate([np.zeros((spent.shape[0], 1)), spent[:, :-1]], axis=1)  # spent before each item
     whole = spent <= capacity
-    total = value[whole].sum()
-    first_partial = int(np.count_nonzero(whole))
-    if first_partial < value.size:
-        room = capacity - (spent[first_partial - 1] if first_partial else 0.0)
-        total += value[first_partial] * room / cost[first_partial]
-    return float(total)
+    partial = ~whole & (before <= capacity) & (cost > 0)  # the first item that does not fit, in part
+    room = capacity - before[partial]
+    return float(value[whole].sum() + (value[partial] * room / cost[partial]).sum())
 
 
 def expected_bound(env) -> OracleResult:
-    """The Lagrangian bound on the episode's expected margin given its visitors (call after ``env.reset``)."""
+    """The Lagrangian bound on the episode's expected margin given its visitors (call after ``env.reset``).
+
+    Each budget window's dual is convex in its multiplier; all windows are minimised together by a
+    golden-section search on ``[0, MAX_MULTIPLIER]``. Every multiplier tried gives a valid bound, and each
+    window keeps the lowest.
+    """
     visits = _visit_table(env)
     gain = env.market.reference_effect.gain
     index_at_list = env.intercept  # utility at list price; the gain term grows below it
     sensitivity = (env.slope + gain) / visits["list_price"]  # -d index / d price below the list price
     lowest = env.lowest_prices[env.viewed]
-    total = 0.0
-    for window in np.unique(visits["window"]):
-        rows = visits["window"] == window
+    window = visits["window"]
+    n_windows = int(window[-1]) + 1
 
-        def dual(multiplier: float, rows=rows) -> float:
-            return multiplier * env.budget + _best_penalised_margin(
-                index_at_list[rows], sensitivity[rows], visits["list_price"][rows], visits["unit_cost"][rows],
-                lowest[rows], multiplier).sum()
+    def duals(multipliers: np.ndarray) -> np.ndarray:
+        per_visit = _best_penalised_margin(index_at_list, sensitivity, visits["list_price"], visits["unit_cost"],
+                                           lowest, multipliers[window])
+        return multipliers * env.budget + np.bincount(window, weights=per_visit, minlength=n_windows)
 
-        best = minimize_scalar(dual, bounds=(0.0, 20.0), method="bounded", options={"xatol": 1e-7})
-        total += min(best.fun, dual(0.0))
-    return OracleResult("upper_bound", EXPECTED_METHOD, float(total), None)
+    best = _golden_section_minimum(duals, n_windows, MAX_MULTIPLIER)
+    return OracleResult("upper_bound", EXPECTED_METHOD, float(best.sum()), None)
+
+
+MAX_MULTIPLIER = 20.0
+"""The budget multipliers searched, ``[0, MAX_MULTIPLIER]`` (any multiplier >= 0 gives a valid bound)."""
+GOLDEN_SECTION_STEPS = 60
+"""Steps of the search: the interval shrinks to ``MAX_MULTIPLIER x 0.618**60``, about 6e-12."""
+
+
+def _golden_section_minimum(function, size: int, high: float) -> np.ndarray:
+    """The lowest value of a convex ``function`` (of ``size`` independent arguments at once) met while
+    searching ``[0, high]`` by golden sections, its value at 0 included."""
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    low, upper = np.zeros(size), np.full(size, high)
+    inner_low, inner_high = upper - ratio * (upper - low), low + ratio * (upper - low)
+    value_low, value_high = function(inner_low), function(inner_high)
+    best = np.minimum(function(low), np.minimum(value_low, value_high))
+    for _ in range(GOLDEN_SECTION_STEPS):
+        left = value_low <= value_high  # the minimum lies in [low, inner_high]
+        low, upper = np.where(left, low, inner_low), np.where(left, inner_high, upper)
+        probe = np.where(left, upper - ratio * (upper - low), low + ratio * (upper - low))
+        value = function(probe)
+        best = np.minimum(best, value)
+        inner_low, inner_high, value_low, value_high = (
+            np.where(left, probe, inner_high), np.where(left, inner_low, probe),
+            np.where(left, value, value_high), np.where(left, value_low, value))
+    return best
 
 
 def _best_penalised_margin(index_at_list, sensitivity, list_price, unit_cost, lowest, multiplier) -> np.ndarray:

@@ -5,8 +5,10 @@ One function per kind of mistake, shared by Markdown-v0, PersonalizedDiscount-v0
 * **at construction** (``gym.make``), a :class:`~pricegym.errors.ConfigError`: a ``render_mode``
   the environment does not offer, a product pool smaller than the products an episode needs, a
   ``price_range`` that leaves no price inside the range a fitted demand model saw (checked for
-  every product of the pool, so that no reset can fail later);
-* **at reset**, a :class:`~pricegym.errors.ConfigError` for bad ``options``: the only option is
+  every product of the pool, so that no reset can fail later), precomputed observations or
+  shoppers' weights that would not fit in memory (:data:`MAX_PRECOMPUTED_BYTES`);
+* **at reset**, a :class:`~pricegym.errors.ConfigError` for a bad ``seed`` (None, or an integer in
+  ``[0, 2**32 - 1]``, numpy integers included) or bad ``options``: the only option is
   ``products``, a list (or tuple, or 1-D integer array) of exactly the episode's number of
   distinct product indices, each from the configured product pool;
 * **at step**, an :class:`~pricegym.errors.EnvStateError` before the first ``reset()`` and after
@@ -20,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pricegym.envs.price_actions import describe
+from pricegym.config_checks import LARGEST_SEED
+from pricegym.envs.price_actions import describe, is_integer
 from pricegym.errors import ConfigError, EnvStateError
 
 if TYPE_CHECKING:
@@ -31,6 +34,10 @@ RESET_OPTIONS = ("products",)
 
 NOT_STARTED, RUNNING, ENDED = "not started", "running", "ended"
 """An episode's states: the environment's ``_episode`` is one of these (compared by identity)."""
+
+MAX_PRECOMPUTED_BYTES = 2**30
+"""Memory an environment may spend on one table it precomputes at construction or reset (1 GiB): its
+observations for every period of the seasons drawn together, or its shoppers' arrival weights per period."""
 
 
 # -- construction --------------------------------------------------------------------------------
@@ -70,7 +77,39 @@ def check_price_ranges(env_name: str, market: PricingMarket, pool: np.ndarray,
                           f"{seen[0]:.4g}..{seen[1]:.4g}); widen price_range or set it to None")
 
 
+def check_precomputed(env_name: str, what: str, rows: int, width: int, itemsize: int, knobs: str) -> None:
+    """A table of ``rows`` x ``width`` values of ``itemsize`` bytes must fit in :data:`MAX_PRECOMPUTED_BYTES`;
+    ``knobs`` names the options that make it big."""
+    size = rows * width * itemsize
+    if size > MAX_PRECOMPUTED_BYTES:
+        raise ConfigError(f"{env_name}: the {what} would take {rows:,} rows x {width:,} values = "
+                          f"{size / 2**30:.1f} GiB, more than the {MAX_PRECOMPUTED_BYTES / 2**30:.0f} GiB that fit "
+                          f"in memory; lower {knobs}")
+
+
+def check_observation_table(env_name: str, rows: int, width: int, knobs: str) -> None:
+    """The ``rows`` precomputed float32 observations of ``width`` values must fit in memory."""
+    check_precomputed(env_name, "precomputed observations", rows, width, 4, knobs)
+
+
+def check_shopper_table(env_name: str, horizon: int, customers: int) -> None:
+    """The arrival weights of every customer (demand row) in every period must fit in memory."""
+    check_precomputed(env_name, "shoppers' arrival weights per period", horizon, customers, 8,
+                      "horizon, or use a world with fewer customers")
+
+
 # -- reset ---------------------------------------------------------------------------------------
+
+def checked_seed(env_name: str, seed: Any) -> int | None:
+    """The seed of ``reset(seed=...)`` as a Python int, or None; raises ConfigError for anything but None or
+    an integer (numpy integers included, bools not) in ``[0, 2**32 - 1]``."""
+    if seed is None:
+        return None
+    if is_integer(seed) and 0 <= int(seed) <= LARGEST_SEED:
+        return int(seed)
+    raise ConfigError(f"{env_name}: reset seed must be None or an integer in [0, {LARGEST_SEED:_}]; got "
+                      f"{describe(seed)}; pass e.g. reset(seed=0), or seed=None for fresh randomness")
+
 
 def checked_reset_products(env_name: str, options: Any, pool: np.ndarray, pool_name: str,
                            n_products: int) -> np.ndarray | None:
@@ -112,7 +151,7 @@ def _integer_list(value: Any) -> list[int] | None:
     """``value`` as a list of Python ints if it is a list, tuple or 1-D integer array of ints (no bools)."""
     if isinstance(value, np.ndarray):
         return value.tolist() if value.ndim == 1 and value.dtype.kind in "iu" else None
-    if isinstance(value, list | tuple) and all(type(item) is int or isinstance(item, np.integer) for item in value):
+    if isinstance(value, list | tuple) and all(is_integer(item) for item in value):
         return [int(item) for item in value]
     return None
 

@@ -8,7 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from pricegym.config_checks import with_overrides
+from pricegym.config_checks import checked_config
 from pricegym.envs.config import ENV_NAME, MarkdownConfig
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import SeasonBatch, buyers_with_memory, draw_seasons
@@ -16,10 +16,13 @@ from pricegym.envs.input_checks import (
     ENDED,
     NOT_STARTED,
     RUNNING,
+    check_observation_table,
     check_price_ranges,
     check_render_mode,
+    check_shopper_table,
     checked_product_pool,
     checked_reset_products,
+    checked_seed,
     out_of_order,
 )
 from pricegym.envs.market import PricingMarket, build_market, stacked_cdf
@@ -89,7 +92,7 @@ class MarkdownEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(self, config: MarkdownConfig | None = None, render_mode: str | None = None, **overrides: Any):
-        self.config = with_overrides(ENV_NAME, config or MarkdownConfig(), overrides)
+        self.config = checked_config(ENV_NAME, MarkdownConfig, config, overrides)
         check_render_mode(ENV_NAME, render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.market: PricingMarket = build_market(self.config.world, self.config.demand_source,
@@ -101,11 +104,14 @@ class MarkdownEnv(gym.Env):
         self.layout = ObservationLayout(self.config.n_products, self.embeddings.shape[1])
         self.slices = self.layout.slices()
         self.observation_space = self.layout.space()
+        check_observation_table(ENV_NAME, SEASONS_PER_DRAW * (self.config.horizon + 1), self.observation_space.shape[0],
+                                "horizon, n_products or embedding_dim")
         self.price_actions = PriceActions(self.config.action_space, self.config.n_products, self.config.ladder_size,
                                           ENV_NAME)
         self.action_space = self.price_actions.space
         self.catalogue_median_price = float(np.median(self.market.list_prices))
         self.products = pool[: self.config.n_products]
+        check_shopper_table(ENV_NAME, self.config.horizon, self.market.customer_weights.size)
         self._shopper_cdf = stacked_cdf(self.market.shopper_weights(self.config.horizon,
                                                                     self.config.shopper_mix_shift))
         self.seasons: SeasonBatch | None = None
@@ -119,6 +125,7 @@ class MarkdownEnv(gym.Env):
     # -- episode -------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        seed = checked_seed(ENV_NAME, seed)
         products = checked_reset_products(ENV_NAME, options, self.pool, self.config.product_pool,
                                           self.config.n_products)
         super().reset(seed=seed)

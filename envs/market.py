@@ -134,6 +134,9 @@ def _project(vectors: np.ndarray, rows: int, dimension: int) -> np.ndarray:
     if dimension == 0 or vectors.shape[1] == 0:
         return np.zeros((rows, 0), dtype=np.float32)
     rng = np.random.default_rng(PROJECTION_SEED)
+    largest = float(np.abs(vectors).max(initial=0.0))
+    if largest > 0:  # the projection is standardised, so scaling is free, and keeps huge vectors finite
+        vectors = vectors / largest
     projected = vectors @ rng.normal(size=(vectors.shape[1], dimension))
     projected = (projected - projected.mean(axis=0)) / np.maximum(projected.std(axis=0), 1e-9)
     return np.clip(projected, -5.0, 5.0).astype(np.float32)
@@ -153,12 +156,31 @@ def draw_customers(cdf: np.ndarray, n_customers: int, periods: np.ndarray, rng: 
 
 
 
-@lru_cache(maxsize=4)
 def build_market(world_config: WorldConfig, demand_source: str, demand_run: Path | None) -> PricingMarket:
-    """The market of a world with the chosen demand source (cached per arguments).
+    """The market of a world with the chosen demand source (cached per arguments, and per the state of the
+    run folder's files, so that a run rewritten or corrupted since is read and checked again).
 
     A ``demand_run`` also supplies the LM embeddings of products and customers, with either source.
     """
+    return _cached_market(world_config, demand_source, demand_run, _run_stamp(demand_run))
+
+
+def _run_stamp(demand_run: Path | None) -> tuple:
+    """The name, size and modification time of every file of the run folder (empty when unreadable: the
+    run's checks then name the problem)."""
+    if demand_run is None:
+        return ()
+    try:
+        files = sorted(path for path in Path(demand_run).iterdir() if path.is_file())
+        return tuple((path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in files)
+    except (OSError, ValueError):
+        return ()
+
+
+@lru_cache(maxsize=4)
+def _cached_market(world_config: WorldConfig, demand_source: str, demand_run: Path | None,
+                   _stamp: tuple) -> PricingMarket:
+    """:func:`build_market`, cached."""
     world = load_world(world_config)
     fitted, embeddings = (None, None) if demand_run is None else _load_fitted(Path(demand_run), world)
     if demand_source == "ground_truth":

@@ -38,6 +38,15 @@ MAX_EXACT_INVENTORY = 2_000
 """The exact dynamic program costs ``horizon x inventory**2 x grid`` operations per product: beyond this
 many units it would run for hours, so it is refused (the fluid upper bound has no such limit)."""
 
+MAX_EXACT_OPERATIONS = 5 * 10**10
+"""The work the exact recursion may do in one call (about half a minute): each policy evaluated costs, per
+product, ``horizon x inventory x (grid x inventory + 10,000)`` (the last term: the Python loop over stock
+levels). A season beyond it (a long horizon with a large stock or price ladder, or many products) is refused
+with a :class:`ConfigError` rather than left to run for hours."""
+
+_CHUNK_VALUES = 2**22
+"""Values of the ``[periods, customers, prices]`` table of :func:`mean_buyers` computed at a time (32 MB)."""
+
 PriceChoice = Callable[[int, np.ndarray], np.ndarray | None]
 """(period, Q[g, x]) -> the grid index chosen at every inventory level x, or None for uniformly random."""
 
@@ -76,8 +85,10 @@ class OracleResult:
 def season_problems(env, grid_size: int = 101, favourable_reference: bool = False) -> list[ProductSeason]:
     """The current episode's problem per product (call after ``env.reset``).
 
-    The grid is the ladder for ladder actions, else ``grid_size`` evenly spaced prices of the range.
+    The grid is the ladder for ladder actions, else ``grid_size`` evenly spaced prices of the range. A
+    season too large to compute in about a minute raises ConfigError (:func:`check_season_cost`).
     """
+    check_season_cost(env, grid_size, evaluations=0)
     config, actions = env.config, env.price_actions
     if config.action_space == "ladder":
         grid = actions.ladder()
@@ -97,18 +108,30 @@ def season_problems(env, grid_size: int = 101, favourable_reference: bool = Fals
 def mean_buyers(market: PricingMarket, product: int, prices: np.ndarray, first_day: int, horizon: int,
                 arrival_rate: float, reference_price: float, appeal_decay: float,
                 shopper_mix_shift: float) -> np.ndarray:
-    """``[T, G]`` arrival rate x the population's mean purchase probability at each price and day."""
-    days = (first_day + np.arange(horizon))[:, None]
+    """``[T, G]`` arrival rate x the population's mean purchase probability at each price and day (computed a
+    few periods at a time, so memory stays bounded for long seasons, many customers and fine grids)."""
+    weights = market.shopper_weights(horizon, shopper_mix_shift)
+    appeal = appeal_over_season(horizon, appeal_decay)
+    step = max(1, _CHUNK_VALUES // (market.customer_weights.size * max(prices.size, 1)))
+    return arrival_rate * np.concatenate([
+        _mean_purchase(market, product, prices, first_day, periods, reference_price, appeal, weights)
+        for periods in (np.arange(start, min(start + step, horizon)) for start in range(0, horizon, step))])
+
+
+def _mean_purchase(market: PricingMarket, product: int, prices: np.ndarray, first_day: int, periods: np.ndarray,
+                   reference_price: float, appeal: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``[len(periods), G]`` the population's mean purchase probability in ``periods`` at each price."""
+    days = (first_day + periods)[:, None]
     customers = np.arange(market.customer_weights.size)[None, :]
     intercept, slope = market.demand.intercept_and_slope(customers, np.asarray(product), market.context(days, product))
-    intercept = intercept + appeal_over_season(horizon, appeal_decay)[:, None]
+    intercept = intercept + appeal[periods][:, None]
     list_price = market.list_prices[product]
     effect = market.reference_effect
     gap = (reference_price - prices) / list_price
     reference_term = effect.gain * np.maximum(gap, 0.0) - effect.loss * np.maximum(-gap, 0.0)
     index = (intercept[:, :, None] - np.broadcast_to(slope, intercept.shape)[:, :, None]
              * (prices / list_price - 1.0)[None, None, :] + reference_term[None, None, :])
-    return arrival_rate * np.einsum("tcg,tc->tg", expit(index), market.shopper_weights(horizon, shopper_mix_shift))
+    return np.einsum("tcg,tc->tg", expit(index), weights[periods])
 
 
 def action_values(problem: ProductSeason, period: int, next_value: np.ndarray) -> np.ndarray:
@@ -128,15 +151,57 @@ def action_values(problem: ProductSeason, period: int, next_value: np.ndarray) -
     return values
 
 
+MAX_BUYER_VALUES = 2 * 10**9
+"""Purchase probabilities (periods x customers x grid prices x products) the oracle may compute for the mean
+buyers of a season (about 20 seconds); beyond it the oracle refuses with a :class:`ConfigError`."""
+
+
+def check_season_cost(env, grid_size: int = 101, evaluations: int = 1) -> None:
+    """Refuse, before any computation, a season of ``env`` (after ``reset``) whose mean buyers or whose
+    ``evaluations`` exact policy evaluations would take more than about a minute."""
+    config = env.config
+    grid = config.ladder_size if config.action_space == "ladder" else grid_size
+    values = config.horizon * env.market.customer_weights.size * grid * len(env.products)
+    if values > MAX_BUYER_VALUES:
+        raise ConfigError(f"Markdown-v0: the oracle would compute {values:.2g} purchase probabilities (horizon x "
+                          f"customers x price grid x products), more than the {MAX_BUYER_VALUES:.0e} that finish in "
+                          "about a minute; lower horizon, n_products, or ladder_size (or grid_size), or use a world "
+                          "with fewer customers")
+    if evaluations:
+        _check_work([(config.horizon, int(units), grid) for units in env.initial_inventory], evaluations)
+
+
+def check_exact_cost(problems: list[ProductSeason], evaluations: int = 1) -> None:
+    """Refuse, with a :class:`ConfigError`, seasons whose exact recursion would run for hours: more than
+    :data:`MAX_EXACT_INVENTORY` units of a product, or more than :data:`MAX_EXACT_OPERATIONS` of work for
+    ``evaluations`` policies of every product."""
+    _check_work([(problem.buyers.shape[0], problem.inventory, problem.price_grid.size) for problem in problems],
+                evaluations)
+
+
+def _check_work(seasons: list[tuple[int, int, int]], evaluations: int) -> None:
+    """``seasons``: (horizon, units, grid prices) per product."""
+    for _, units, _ in seasons:
+        if units > MAX_EXACT_INVENTORY:
+            raise ConfigError(f"Markdown-v0: the exact oracle supports at most {MAX_EXACT_INVENTORY:,} units per "
+                              f"product; this season starts with {units:,}; lower initial_inventory or "
+                              "stock_cover, or use the fluid upper bound (reference_dynamics=True)")
+    work = evaluations * sum(horizon * units * (grid * units + 10_000) for horizon, units, grid in seasons)
+    if work > MAX_EXACT_OPERATIONS:
+        raise ConfigError(f"Markdown-v0: the exact oracle would take {work:.2g} operations ({evaluations} polic"
+                          f"{'y' if evaluations == 1 else 'ies'} x {len(seasons)} product(s) x horizon x units x "
+                          f"(price grid x units)), more than the {MAX_EXACT_OPERATIONS:.0e} that finish in about a "
+                          "minute; lower horizon, initial_inventory or stock_cover, n_products, or ladder_size "
+                          "(or grid_size), or use the fluid upper bound (reference_dynamics=True)")
+
+
 def evaluate(problem: ProductSeason, choose: PriceChoice | None = None) -> tuple[float, np.ndarray]:
     """Expected return of a policy from full stock, and its choices ``[T, inventory + 1]``.
 
     ``choose=None`` maximises (the dynamic program); a choice of ``None`` means uniformly random prices.
+    Raises ConfigError for a season too large to solve exactly (:func:`check_exact_cost`).
     """
-    if problem.inventory > MAX_EXACT_INVENTORY:
-        raise ConfigError(f"Markdown-v0: the exact oracle supports at most {MAX_EXACT_INVENTORY:,} units per product; "
-                          f"this season starts with {problem.inventory:,}; lower initial_inventory or stock_cover, "
-                          "or use the fluid upper bound (reference_dynamics=True)")
+    check_exact_cost([problem])
     horizon, stock_levels = problem.buyers.shape[0], np.arange(problem.inventory + 1)
     value = problem.salvage * stock_levels
     choices = np.zeros((horizon, problem.inventory + 1), dtype=np.int64)
@@ -152,6 +217,7 @@ def evaluate(problem: ProductSeason, choose: PriceChoice | None = None) -> tuple
 
 def solve_dynamic_program(problems: list[ProductSeason]) -> OracleResult:
     """The optimal expected return and policy (one dynamic program per product, summed)."""
+    check_exact_cost(problems)
     solutions = [evaluate(problem) for problem in problems]
     return OracleResult("optimal", "dynamic program over (inventory, periods left), one per product",
                         sum(value for value, _ in solutions), [policy for _, policy in solutions])
@@ -159,6 +225,7 @@ def solve_dynamic_program(problems: list[ProductSeason]) -> OracleResult:
 
 def fixed_price_values(problem: ProductSeason) -> np.ndarray:
     """``[G]`` exact expected return of each constant grid price."""
+    check_exact_cost([problem], problem.price_grid.size)
     return np.array([evaluate(problem, lambda _t, q, g=g: np.full(q.shape[1], g))[0]
                      for g in range(problem.price_grid.size)])
 
@@ -190,12 +257,15 @@ def markdown_oracle(env, grid_size: int = 101) -> OracleResult:
     """The oracle of the current episode: the exact DP with fixed reference prices, else the fluid bound."""
     if env.config.reference_dynamics:
         return fluid_upper_bound(season_problems(env, grid_size, favourable_reference=True))
+    check_season_cost(env, grid_size)
     return solve_dynamic_program(season_problems(env, grid_size))
 
 
 def baseline_values(env, grid_size: int = 101) -> dict[str, float]:
     """Exact expected returns of the oracle and the simple policies for the current episode
     (fixed reference prices only)."""
+    grid = env.config.ladder_size if env.config.action_space == "ladder" else grid_size
+    check_season_cost(env, grid_size, evaluations=grid + 5)  # every fixed price, 4 others, the myopic rule twice
     problems = season_problems(env, grid_size)
     list_rung = [int(np.argmin(np.abs(p.price_grid - price))) for p, price in zip(problems, env.list_prices,
                                                                                  strict=True)]

@@ -8,16 +8,18 @@ import gymnasium as gym
 import numpy as np
 from scipy.special import logit
 
-from pricegym.config_checks import with_overrides
+from pricegym.config_checks import checked_config
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.discount_config import ENV_NAME, PersonalizedDiscountConfig
 from pricegym.envs.input_checks import (
     ENDED,
     NOT_STARTED,
     RUNNING,
+    check_observation_table,
     check_render_mode,
     checked_product_pool,
     checked_reset_products,
+    checked_seed,
     out_of_order,
 )
 from pricegym.envs.market import PricingMarket, build_market
@@ -93,7 +95,7 @@ class PersonalizedDiscountEnv(gym.Env):
 
     def __init__(self, config: PersonalizedDiscountConfig | None = None, render_mode: str | None = None,
                  **overrides: Any):
-        self.config = with_overrides(ENV_NAME, config or PersonalizedDiscountConfig(), overrides)
+        self.config = checked_config(ENV_NAME, PersonalizedDiscountConfig, config, overrides)
         check_render_mode(ENV_NAME, render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.market: PricingMarket = build_market(self.config.world, self.config.demand_source,
@@ -117,6 +119,8 @@ class PersonalizedDiscountEnv(gym.Env):
         ))
         self.slices = self.layout.slices()
         self.observation_space = self.layout.space()
+        check_observation_table(ENV_NAME, config.horizon + 1, self.observation_space.shape[0],
+                                "horizon or embedding_dim")
         self.discount_actions = PriceActions(config.action_space, 1, config.ladder_size, ENV_NAME)
         self.discount_actions.set_ranges(np.zeros(1), np.full(1, config.max_discount))
         self.action_space = self.discount_actions.space
@@ -130,6 +134,7 @@ class PersonalizedDiscountEnv(gym.Env):
     # -- episode -------------------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        seed = checked_seed(ENV_NAME, seed)
         products = checked_reset_products(ENV_NAME, options, self.pool, self.config.product_pool,
                                           self.config.n_products)
         super().reset(seed=seed)

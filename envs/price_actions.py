@@ -16,7 +16,8 @@ Every environment checks its actions with :meth:`PriceActions.to_price_list` (on
   of shape ``(K,)`` (or shape ``()`` for K = 1), or a list or tuple of K ints.
 
 Everything else raises a :class:`ValueError` naming the action space and what was received:
-bools (``True`` is not a price), strings, ``None``, complex or object arrays, integers for a box
+bools (``True`` is not a price), strings, ``None``, complex or object arrays, masked arrays with
+masked values, ``np.timedelta64`` (a numpy integer, but a duration, not a rung), integers for a box
 (an integer usually means a ladder rung was meant) and floats for a ladder, even integral ones like
 ``2.0`` (a float usually means a box action was meant; pass ``int(rung)``), and wrong shapes
 (a scalar for a box, a batch ``(1, K)``: vectorised environments unbatch before stepping).
@@ -97,8 +98,9 @@ class PriceActions:
     def _box_values(self, action: Any) -> list[float]:
         """The K floats of a box action, or a ValueError for a wrong type, dtype or shape."""
         if isinstance(action, np.ndarray):
-            if action.dtype.kind == "f" and action.shape == self._shape:
-                return action.tolist()
+            array = action if type(action) is np.ndarray else _plain_array(action)
+            if array is not None and array.dtype.kind == "f" and array.shape == self._shape:
+                return array.tolist()
         elif isinstance(action, list | tuple) and len(action) == self.n_products and all(
                 isinstance(value, float | np.floating) for value in action):
             return [float(value) for value in action]
@@ -106,20 +108,23 @@ class PriceActions:
 
     def _rungs(self, action: Any) -> list[int]:
         """The K integer rungs of a ladder action, or a ValueError for a wrong type, dtype or shape."""
-        if type(action) is int or isinstance(action, np.integer):  # type(): a bool is not a rung
+        if is_integer(action):
             if self.n_products == 1:
                 return [int(action)]
         elif isinstance(action, np.ndarray):
-            if action.dtype.kind in "iu" and action.shape in self._rung_shapes:
-                return action.reshape(-1).tolist()
+            array = action if type(action) is np.ndarray else _plain_array(action)
+            if array is not None and array.dtype.kind in "iu" and array.shape in self._rung_shapes:
+                return array.reshape(-1).tolist()
         elif isinstance(action, list | tuple) and len(action) == self.n_products and all(
-                type(rung) is int or isinstance(rung, np.integer) for rung in action):
+                is_integer(rung) for rung in action):
             return [int(rung) for rung in action]
         raise self._refusal(action, self._problem(action, "iu", "integer"))
 
     def _problem(self, action: Any, kinds: str, kind_name: str) -> str:
         """What is wrong with an action of the wrong type, dtype or shape (the error path only)."""
         k = self.n_products
+        if isinstance(action, np.ndarray) and _plain_array(action) is None:
+            return "masked values are not prices or rungs"
         if isinstance(action, np.ndarray):
             if action.dtype.kind not in kinds:
                 return f"dtype {action.dtype} is not a{'n' if kind_name[0] in 'aeiou' else ''} {kind_name} dtype"
@@ -130,6 +135,8 @@ class PriceActions:
             return f"the values are {sorted({type(value).__name__ for value in action})}, not {kind_name}s"
         if isinstance(action, bool | np.bool_):
             return "a bool is not a price or a rung"
+        if isinstance(action, np.timedelta64 | np.datetime64):
+            return f"a {type(action).__name__} is not a price or a rung"
         if isinstance(action, int | float | np.number):
             if kind_name == "float" or k > 1:
                 return f"a scalar {type(action).__name__}, not an array of shape ({k},)"
@@ -169,9 +176,23 @@ class PriceActions:
         return (prices <= self._near_low) | (prices >= self._near_high)
 
 
+def is_integer(value: Any) -> bool:
+    """A Python or numpy integer; not a bool (``True`` is not an index) nor a ``np.timedelta64`` (a duration,
+    although numpy derives it from its integers)."""
+    return type(value) is int or (isinstance(value, np.integer) and not isinstance(value, np.timedelta64))
+
+
+def _plain_array(array: np.ndarray) -> np.ndarray | None:
+    """An ndarray subclass (masked array, matrix) as a plain array; None when some value is masked."""
+    if np.ma.is_masked(array):
+        return None
+    return np.asarray(array)
+
+
 def describe(value: Any, limit: int = 80) -> str:
-    """A short account of a received value for error messages: its type, dtype and shape, and its repr."""
-    text = repr(value)
+    """A short account of a received value for error messages, on one line: its type, dtype and shape, and
+    its repr."""
+    text = " ".join(repr(value).split())
     text = text if len(text) <= limit else text[:limit - 3] + "..."
     if isinstance(value, np.ndarray):
         return f"an array of dtype {value.dtype} and shape {value.shape}: {text}"

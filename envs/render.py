@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+MAX_BARS = 2_000
+"""Sales are drawn as bars up to this many (periods x products), as step lines beyond: a long season of many
+products would otherwise take minutes and gigabytes to draw."""
+
 
 def render_season(history: list[dict[str, np.ndarray]], horizon: int, initial_inventory: int,
                   price_low: np.ndarray, price_high: np.ndarray) -> np.ndarray:
@@ -21,9 +25,13 @@ def render_season(history: list[dict[str, np.ndarray]], horizon: int, initial_in
         prices = [entry["prices"][product] for entry in history]
         price_axis.step(periods, prices, where="mid", label=label)
         price_axis.axhspan(price_low[product], price_high[product], alpha=0.05)
-        inventory_axis.plot(periods, [entry["inventory_left"][product] for entry in history], marker=".")
-        sales_axis.bar(periods + (product - (n_products - 1) / 2) * 0.8 / n_products,
-                       [entry["units_sold"][product] for entry in history], width=0.8 / n_products)
+        inventory_axis.plot(periods, [entry["inventory_left"][product] for entry in history],
+                            marker="." if len(history) * n_products <= MAX_BARS else None)
+        sold = [entry["units_sold"][product] for entry in history]
+        if len(history) * n_products <= MAX_BARS:
+            sales_axis.bar(periods + (product - (n_products - 1) / 2) * 0.8 / n_products, sold, width=0.8 / n_products)
+        else:  # a bar per period and product would take minutes and gigabytes to draw
+            sales_axis.step(periods, sold, where="mid")
     price_axis.set_ylabel("price")
     inventory_axis.set_ylabel("inventory")
     inventory_axis.set_ylim(0, initial_inventory * 1.05)
@@ -87,7 +95,11 @@ def render_competition(history: list[dict[str, object]], horizon: int, price_low
     price_axis.set_ylim(price_low * 0.95, price_high * 1.05)
     price_axis.set_ylabel("price")
     price_axis.legend(loc="upper right", fontsize="small")
-    sales_axis.bar(periods, [entry["units_sold"] for entry in history], width=0.8)
+    sold = [entry["units_sold"] for entry in history]
+    if len(history) <= MAX_BARS:
+        sales_axis.bar(periods, sold, width=0.8)
+    else:
+        sales_axis.step(periods, sold, where="mid")
     sales_axis.set_ylabel("agent's units sold")
     sales_axis.set_xlabel("period")
     sales_axis.set_xlim(0.5, horizon + 0.5)

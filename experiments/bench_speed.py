@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 
-from pricegym.config_checks import Seed, config_dataclass
+from pricegym.config_checks import Device, Flag, Seed, config_dataclass
 from pricegym.encoders.text_encoder import resolve_device
 from pricegym.errors import ConfigError
 
@@ -104,8 +104,8 @@ class BenchSpeedConfig:
         seed: the random rows.
     """
 
-    device: str = "auto"
-    quick: bool = False
+    device: Device = "auto"
+    quick: Flag = False
     only: tuple[str, ...] = ()
     demand_run: Path | None = None
     cache_dir: Path = Path(".cache/embeddings")

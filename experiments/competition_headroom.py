@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tqdm.auto import tqdm
-
-from pricegym.envs import CompetitionConfig, CompetitionEnv
-from pricegym.envs.competition_oracle import competition_values
 from pricegym.experiments.headroom_cli import headroom_main
+
+if TYPE_CHECKING:  # imported where used, so that --help answers at once
+    from pricegym.envs import CompetitionConfig
 
 RULES = ("best fixed price", "myopic", "list price", "random")
 
@@ -24,6 +24,11 @@ RULES = ("best fixed price", "myopic", "list price", "random")
 def competition_headroom(config: CompetitionConfig, episodes: int, seed: int = 0, grid_size: int = 41,
                          progress: bool = True) -> dict[str, float]:
     """Pooled mean exact return per episode of the best response and each rule."""
+    from tqdm.auto import tqdm
+
+    from pricegym.envs import CompetitionEnv
+    from pricegym.envs.competition_oracle import competition_values
+
     env = CompetitionEnv(config)
     totals = dict.fromkeys(("upper_bound", *RULES), 0.0)
     for episode in tqdm(range(episodes), desc=f"Competition-v0 headroom ({config.demand_source})",
@@ -44,6 +49,8 @@ def headroom_row(config: CompetitionConfig, episodes: int, seed: int = 0, progre
 
 def main(argv: list[str] | None = None) -> int:
     def row(demand_source: str, demand_run: Path | None, episodes: int, seed: int) -> dict:
+        from pricegym.envs import CompetitionConfig
+
         config = CompetitionConfig(demand_source=demand_source, demand_run=demand_run)
         return headroom_row(config, episodes, seed)
 

@@ -14,19 +14,24 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tqdm.auto import tqdm
-
-from pricegym.agents.discount_baselines import DISCOUNT_BASELINES
-from pricegym.agents.rollout import episode_return
-from pricegym.envs import PersonalizedDiscountConfig, PersonalizedDiscountEnv
-from pricegym.envs.discount_bounds import expected_bound, hindsight_bound
 from pricegym.experiments.headroom_cli import headroom_main
+
+if TYPE_CHECKING:  # imported where used, so that --help answers at once
+    from pricegym.envs import PersonalizedDiscountConfig
 
 
 def discount_headroom(config: PersonalizedDiscountConfig, episodes: int, seed: int = 0,
                       progress: bool = True) -> dict[str, float]:
     """Pooled mean margin per episode of each listed baseline and both bounds, and bound violations."""
+    from tqdm.auto import tqdm
+
+    from pricegym.agents.discount_baselines import DISCOUNT_BASELINES
+    from pricegym.agents.rollout import episode_return
+    from pricegym.envs import PersonalizedDiscountEnv
+    from pricegym.envs.discount_bounds import expected_bound, hindsight_bound
+
     env = PersonalizedDiscountEnv(config)
     policies = [policy() for policy in DISCOUNT_BASELINES]
     totals = dict.fromkeys(["upper_bound", "expected_bound", *(policy.name for policy in policies)], 0.0)
@@ -47,6 +52,8 @@ def discount_headroom(config: PersonalizedDiscountConfig, episodes: int, seed: i
 
 def headroom_row(config: PersonalizedDiscountConfig, episodes: int, seed: int = 0, progress: bool = True) -> dict:
     """One table row: the bounds' mean margins and each rule as a % of both."""
+    from pricegym.agents.discount_baselines import DISCOUNT_BASELINES
+
     means = discount_headroom(config, episodes, seed, progress)
     row = {"demand source": config.demand_source, "episodes": episodes,
            "upper_bound (hindsight)": means["upper_bound"], "expected bound": means["expected_bound"]}
@@ -60,6 +67,8 @@ def headroom_row(config: PersonalizedDiscountConfig, episodes: int, seed: int = 
 
 def main(argv: list[str] | None = None) -> int:
     def row(demand_source: str, demand_run: Path | None, episodes: int, seed: int) -> dict:
+        from pricegym.envs import PersonalizedDiscountConfig
+
         config = PersonalizedDiscountConfig(demand_source=demand_source, demand_run=demand_run)
         return headroom_row(config, episodes, seed)
 

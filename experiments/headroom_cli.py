@@ -1,7 +1,9 @@
 """The command line shared by the headroom experiments: episodes, seed, an optional fitted demand run.
 
 Each experiment runs as ``python -m pricegym.experiments.NAME`` and names itself so in every error
-line, which is one line on stderr with exit status 1, like ``pricegym``'s::
+line, which is one line on stderr with exit status 1, like ``pricegym``'s. Like this module, the
+experiments' modules import numpy, pandas and the environments only inside their functions, so that
+``--help`` answers at once::
 
     python -m pricegym.experiments.markdown_headroom: error: argument --episodes: expected a positive integer ...
 """
@@ -13,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pricegym.cli_defaults import HEADROOM_EPISODES, default_run_folder
-from pricegym.cli_parsing import CommandLineParser, non_negative_int, positive_int, run_command_line
+from pricegym.cli_parsing import CommandLineParser, input_path, positive_int, run_command_line, seed
 from pricegym.errors import DataError
 
 RowsFunction = Callable[[str, Path | None, int, int], dict]
@@ -25,33 +27,49 @@ def headroom_parser(module: str, description: str) -> CommandLineParser:
     parser = CommandLineParser(prog=f"python -m {module}", description=description)
     parser.add_argument("--episodes", type=positive_int, default=HEADROOM_EPISODES,
                         help="episodes (seasons) pooled (default: %(default)s)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the first episode (default: 0)")
-    parser.add_argument("--demand-run", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the first episode (default: 0)")
+    parser.add_argument("--demand-run", type=input_path, default=None, metavar="DIR",
                         help="also evaluate with the fitted demand of this fit-demand run on the default synthetic "
                              f"world, e.g. {default_run_folder('fit-demand', 'synthetic', 0)} (what `pricegym "
                              "fit-demand --world synthetic` writes) or runs/demo/demand (what `make demo` writes)")
     return parser
 
 
+DEFAULT_WORLD_RUN = (f"the headroom experiments run the default synthetic world: pass a run of `pricegym "
+                     f"fit-demand --world synthetic` with default sizes and seed, e.g. "
+                     f"{default_run_folder('fit-demand', 'synthetic', 0)}")
+"""What every error about ``--demand-run`` adds: which runs fit these experiments."""
+
+
 def check_demand_run(demand_run: Path) -> None:
-    """``demand_run`` must hold a fit-demand run's tables."""
+    """``demand_run`` must be a folder holding a fit-demand run's tables (their content is checked on load)."""
     from pricegym.encoders.demand_tables import TABLES_FILE
 
-    if not (demand_run / TABLES_FILE).is_file():
-        raise DataError(demand_run, f"holds no demand tables ({TABLES_FILE}); pass the folder of a `pricegym "
-                                    "fit-demand --world synthetic` run, e.g. "
-                                    f"{default_run_folder('fit-demand', 'synthetic', 0)}")
+    if (demand_run / TABLES_FILE).is_file():
+        return
+    if not demand_run.exists():
+        why = "no such folder"
+    elif not demand_run.is_dir():
+        why = "it is a file, not a run folder"
+    else:
+        why = f"the folder has no {TABLES_FILE}"
+    raise DataError(demand_run, f"holds no demand tables ({why}); {DEFAULT_WORLD_RUN}")
 
 
 def headroom_table(arguments: argparse.Namespace, headroom_row: RowsFunction) -> str:
     """One row per demand source (the ground truth, and the fitted run if given), printed as columns."""
     import pandas as pd
 
-    if arguments.demand_run is not None:
-        check_demand_run(arguments.demand_run)
-    rows = [headroom_row("ground_truth", arguments.demand_run, arguments.episodes, arguments.seed)]
-    if arguments.demand_run is not None:
-        rows.append(headroom_row("fitted", arguments.demand_run, arguments.episodes, arguments.seed))
+    demand_run = arguments.demand_run
+    if demand_run is not None:
+        check_demand_run(demand_run)
+    sources = ["ground_truth"] if demand_run is None else ["ground_truth", "fitted"]
+    try:
+        rows = [headroom_row(source, demand_run, arguments.episodes, arguments.seed) for source in sources]
+    except DataError as error:
+        if demand_run is None or not error.source.startswith(str(demand_run)):
+            raise
+        raise DataError(error.source, f"{error.problem} ({DEFAULT_WORLD_RUN})") from error
     return pd.DataFrame(rows).T.to_string(header=False, float_format=lambda value: f"{value:.1f}")
 
 

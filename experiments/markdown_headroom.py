@@ -12,19 +12,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from tqdm.auto import tqdm
-
-from pricegym.envs import MarkdownConfig, MarkdownEnv
-from pricegym.envs.oracle import baseline_values
 from pricegym.experiments.headroom_cli import headroom_main
+
+if TYPE_CHECKING:  # imported where used, so that --help answers at once
+    import pandas as pd
+
+    from pricegym.envs import MarkdownConfig
 
 RULES = ("best fixed price", "myopic", "list price", "random")
 
 
 def headroom_table(config: MarkdownConfig, episodes: int, seed: int = 0, progress: bool = True) -> pd.DataFrame:
     """One row: the pooled oracle value per episode and each rule's return as a % of it."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from pricegym.envs import MarkdownEnv
+    from pricegym.envs.oracle import baseline_values
+
     env = MarkdownEnv(config)
     totals = dict.fromkeys(("oracle", *RULES), 0.0)
     for episode in tqdm(range(episodes), desc=f"headroom ({config.demand_source})", disable=not progress):
@@ -39,6 +46,8 @@ def headroom_table(config: MarkdownConfig, episodes: int, seed: int = 0, progres
 
 def main(argv: list[str] | None = None) -> int:
     def row(demand_source: str, demand_run: Path | None, episodes: int, seed: int) -> dict:
+        from pricegym.envs import MarkdownConfig
+
         config = MarkdownConfig(demand_source=demand_source, demand_run=demand_run)
         return headroom_table(config, episodes, seed).iloc[0].to_dict()
 

@@ -8,20 +8,27 @@ Light on purpose: it imports nothing heavier than the standard library, so that 
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import math
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
 
 from pricegym.errors import PricegymError
-from pricegym.safe_writes import private_tempdir
+from pricegym.safe_writes import INTERRUPTED, private_tempdir
 
 INTERRUPTED_EXIT = 130
 """The exit status after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)."""
+
+LARGEST_SEED = 2**32 - 1
+"""Mirrors :data:`pricegym.config_checks.LARGEST_SEED` (what numpy, torch and Gymnasium all accept)."""
 
 
 class CommandLineParser(argparse.ArgumentParser):
@@ -33,18 +40,50 @@ class CommandLineParser(argparse.ArgumentParser):
         pricegym: error: argument --seed: expected an integer >= 0; got '-1' (see `pricegym world describe --help`)
     """
 
-    def __init__(self, *args, program: str | None = None, **kwargs) -> None:
+    def __init__(self, *args, program: str | None = None, used: list[CommandLineParser] | None = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.program = program or self.prog
+        self._used = [] if used is None else used  # shared by a parser and its subcommands' parsers
 
     def add_subparsers(self, **kwargs) -> argparse._SubParsersAction:
         """Subcommand parsers of the same class, with the same ``program``."""
-        kwargs.setdefault("parser_class", functools.partial(type(self), program=self.program))
+        kwargs.setdefault("parser_class", functools.partial(type(self), program=self.program, used=self._used))
         return super().add_subparsers(**kwargs)
 
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None):
+        """As argparse's, remembering ``args`` so that :meth:`error` can name options it does not know, and
+        which (sub)command parsed them, so that it can point at that command's ``--help``."""
+        self._arguments_seen = list(sys.argv[1:] if args is None else args)
+        self._used.append(self)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
-        """Print ``program: error: message (see `prog --help`)`` on one line and exit 1."""
-        self.exit(1, f"{self.program}: error: {one_line(message)} (see `{self.prog} --help`)\n")
+        """Print ``program: error: message (see `prog --help`)`` on one line and exit 1.
+
+        argparse reports a missing required argument before unknown options; the unknown ones are named
+        first, since they are often the cause (``pricegym --bogus`` is not "a missing COMMAND"). Unknown
+        arguments are reported by the top parser; the pointer names the subcommand that was running."""
+        unknown = self._unknown_options()
+        if unknown and message.startswith("the following arguments are required"):
+            message = f"unrecognized arguments: {' '.join(unknown)}; {message}"
+        prog = self._used[-1].prog if message.startswith("unrecognized arguments") and self._used else self.prog
+        self.exit(1, f"{self.program}: error: {one_line(message)} (see `{prog} --help`)\n")
+
+    def _unknown_options(self) -> list[str]:
+        """The option-like arguments seen that this parser does not define, even abbreviated (negative
+        numbers excepted)."""
+        seen = getattr(self, "_arguments_seen", [])
+        return [argument for argument in seen
+                if argument.startswith("-") and argument not in ("-", "--")
+                and not self._negative_number_matcher.match(argument) and not self._knows(argument)]
+
+    def _knows(self, argument: str) -> bool:
+        name = argument.split("=", 1)[0]
+        if name in self._option_string_actions:
+            return True
+        return self.allow_abbrev and name.startswith("--") and any(
+            option.startswith(name) for option in self._option_string_actions)
 
 
 # --- argument types: each checks one range while parsing and names it in its message ----------------------
@@ -66,8 +105,37 @@ def positive_int(text: str) -> int:
 
 
 def non_negative_int(text: str) -> int:
-    """An integer >= 0 (seeds, optional repeats)."""
+    """An integer >= 0 (optional repeats)."""
     return _integer(text, 0, "an integer >= 0")
+
+
+def seed(text: str) -> int:
+    """A seed: an integer in [0, :data:`LARGEST_SEED`], the range every config's seed accepts."""
+    value = _integer(text, 0, "an integer >= 0")
+    if value > LARGEST_SEED:
+        raise argparse.ArgumentTypeError(f"a seed must be an integer in [0, {LARGEST_SEED}]; got {text!r}")
+    return value
+
+
+def input_path(text: str) -> Path:
+    """A path to read (its existence is the command's to check); not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path; got {text!r}")
+    return Path(text)
+
+
+def output_path(text: str) -> Path:
+    """A path to write a folder to; not empty."""
+    return input_path(text)
+
+
+def output_file(text: str) -> Path:
+    """A path to write a file to: not empty, and not ending in a path separator (which names a folder)."""
+    path = input_path(text)
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"expected a file name; got {text!r}, which ends in "
+                                         f"{text[-1]!r} and so names a folder (drop the {text[-1]!r})")
+    return path
 
 
 def _finite(text: str, expected: str) -> float:
@@ -94,6 +162,30 @@ def fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1; got {text!r}")
     return value
+
+
+# --- what a command says while it runs ---------------------------------------------------------------------
+
+
+def status(message: str, program: str = "pricegym") -> None:
+    """Print ``program: message`` on stderr, a note on slow work in progress ("building the world ..."),
+    only when stderr is a terminal: a log or a pipe gets the results and, on bad input, the one error line."""
+    stream = sys.stderr
+    if stream is not None and stream.isatty():
+        print(f"{program}: {message}", file=stream, flush=True)
+
+
+QUIET_LIBRARIES: dict[str, str] = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_VERBOSITY": "error"}
+"""Environment that keeps transformers' and the model hub's warnings (retries, load reports) off stderr."""
+
+
+def quiet_libraries(progress: bool) -> None:
+    """Before importing transformers: only its errors on stderr and, without ``progress``, no progress bars
+    of its own ("Loading weights"). Values the user set in the environment are kept."""
+    for name, value in QUIET_LIBRARIES.items():
+        os.environ.setdefault(name, value)
+    if not progress:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 # --- running a command: user errors become one line ------------------------------------------------------
@@ -124,6 +216,77 @@ def _os_message(error: OSError) -> str:
     return f"{where}{error.strerror or error}; check that the path exists, is of the right kind and is writable"
 
 
+class OutputClosedError(PricegymError, OSError):
+    """Standard output could not be written (a closed pipe, a full disk): the printed output is incomplete."""
+
+    def __init__(self, error: OSError) -> None:
+        if error.errno == errno.EPIPE:
+            problem = "the reader of its output went away (broken pipe)"
+        else:
+            problem = error.strerror or str(error)
+        super().__init__(f"cannot write to standard output: {problem}; the printed output is incomplete")
+
+
+class _GuardedOutput:
+    """``sys.stdout`` whose write errors are :class:`OutputClosedError` (not an error about a path), and which
+    remembers the first one (argparse, for one, ignores errors while printing help)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.failure: OutputClosedError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def _failed(self, error: OSError) -> OutputClosedError:
+        self.failure = self.failure or OutputClosedError(error)
+        return self.failure
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def guarded_stdout() -> Iterator[None]:
+    """While inside, a failed write to standard output raises :class:`OutputClosedError`; the output is
+    flushed on the way out and a failure swallowed inside raised then. After a failure standard output is
+    pointed at the null device, so that Python's own flush at exit is quiet."""
+    stream = sys.stdout
+    if stream is None:  # started with standard output closed: print() does nothing
+        yield
+        return
+    guard = sys.stdout = _GuardedOutput(stream)
+    try:
+        yield
+        guard.flush()
+        if guard.failure is not None:
+            raise guard.failure
+    except OutputClosedError:
+        _point_at_null(stream)
+        raise
+    finally:
+        sys.stdout = stream
+
+
+def _point_at_null(stream: Any) -> None:
+    """Send what ``stream`` still holds, and anything written later, to the null device."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to silence
+        pass
+
+
 def user_error_message(error: BaseException) -> str | None:
     """One line for an error caused by the user's input or machine (bad value, bad file, unwritable path);
     None for anything else (a bug, which keeps its traceback)."""
@@ -136,22 +299,73 @@ def user_error_message(error: BaseException) -> str | None:
     return None
 
 
+RETRY_INTERRUPT_S = 0.05
+"""How soon an interrupt that landed in a finaliser is raised again (by SIGALRM), once the finaliser returned."""
+
+
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """While inside, SIGTERM (``kill``) raises :class:`KeyboardInterrupt` like Ctrl-C, so that the
-    ``finally`` blocks that remove partial files run. Only in the main thread (elsewhere a no-op)."""
+    ``finally`` blocks that remove partial files run. Only in the main thread (elsewhere a no-op).
+
+    Either signal also sets :data:`pricegym.safe_writes.INTERRUPTED` (cleared on the way out), so that no
+    output is renamed into place afterwards. Python swallows an exception raised in a finaliser
+    (``__del__``, printing "Exception ignored ..."), so an interrupt that lands in one is raised again
+    shortly after, by an alarm (:func:`_interrupt`), and its "Exception ignored" report is not shown.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def interrupt(_signum, _frame) -> NoReturn:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    INTERRUPTED.clear()
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _interrupt)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_unraisable, previous_hook=previous_hook)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = previous_hook
+        if signal.getsignal(signal.SIGALRM) is _interrupt:  # an alarm was set for a swallowed interrupt
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        INTERRUPTED.clear()  # writes made after the command, in the same process, are not refused
+
+
+def _interrupt(_signum: int, frame: FrameType | None) -> None:
+    """The handler of SIGINT and SIGTERM: note the interrupt and raise :class:`KeyboardInterrupt`, or, inside
+    a finaliser (where Python would swallow it), raise it again shortly (:func:`_retry_interrupt`)."""
+    INTERRUPTED.set()
+    if _in_finaliser(frame):
+        _retry_interrupt()
+        return
+    raise KeyboardInterrupt
+
+
+def _retry_interrupt() -> None:
+    """Call :func:`_interrupt` again in :data:`RETRY_INTERRUPT_S` seconds (SIGALRM)."""
+    signal.signal(signal.SIGALRM, _interrupt)
+    signal.setitimer(signal.ITIMER_REAL, RETRY_INTERRUPT_S)
+
+
+def _in_finaliser(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs inside a ``__del__`` or the unraisable-exception hook."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__" or frame.f_code is _unraisable.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _unraisable(report: Any, previous_hook: Callable[[Any], None]) -> None:
+    """``sys.unraisablehook``: an interrupt swallowed where no exception can propagate (a finaliser, a weakref
+    callback...) is raised again shortly, without the "Exception ignored" report; others go to
+    ``previous_hook``."""
+    if isinstance(report.exc_value, KeyboardInterrupt):
+        _retry_interrupt()
+        return
+    previous_hook(report)
 
 
 def run_command(program: str, command: Callable[[], int | None]) -> int:
@@ -159,8 +373,11 @@ def run_command(program: str, command: Callable[[], int | None]) -> int:
     error, or :data:`INTERRUPTED_EXIT` after Ctrl-C or SIGTERM. Other exceptions (bugs) propagate.
     Temporary files it leaves in the system's temporary folder are removed (:func:`private_tempdir`)."""
     try:
-        with terminate_as_interrupt(), private_tempdir():
-            return int(command() or 0)
+        with terminate_as_interrupt(), private_tempdir(), guarded_stdout():
+            status = int(command() or 0)
+            if INTERRUPTED.is_set():  # swallowed by a library: the outputs were not renamed into place
+                raise KeyboardInterrupt
+            return status
     except KeyboardInterrupt:
         print(f"{program}: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT
@@ -178,10 +395,24 @@ def run_command_line(parser: CommandLineParser, argv: Sequence[str] | None,
     status, returned rather than raised, whether the parser stopped (``--help`` and ``--version``: 0; a bad
     argument: 1, its line already printed) or the command ran."""
     try:
-        arguments = parser.parse_args(argv)
-    except SystemExit as stopped:
-        return _exit_status(stopped)
+        arguments = _parse(parser, argv)
+    except OutputClosedError as error:  # --help into a closed pipe or a full disk
+        print(f"{parser.program}: error: {error}", file=sys.stderr)
+        return 1
+    if isinstance(arguments, int):
+        return arguments
     return run_command(parser.program, lambda: command(arguments))
+
+
+def _parse(parser: CommandLineParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit status where the parser stopped (``--help``, a bad argument); what
+    it printed is flushed here, so that a failure to print is an :class:`OutputClosedError`."""
+    with guarded_stdout():
+        try:
+            return parser.parse_args(argv)
+        except SystemExit as stopped:
+            status = _exit_status(stopped)
+    return status
 
 
 def _exit_status(stopped: SystemExit) -> int:

@@ -4,30 +4,48 @@ A config is a frozen dataclass declared with :func:`config_dataclass`; pydantic 
 construction (and on ``dataclasses.replace``), against field types that carry their valid range:
 
 * :func:`integer` and :func:`number` give a range within which the simulation stays finite; NaN
-  and infinities are refused, numpy scalars (``np.int64(10)``) are taken as Python numbers, bools
-  and strings are refused where a number is expected, and ``3.0`` where an integer is;
+  and infinities are refused, numpy scalars and 0-d arrays (``np.int64(10)``, ``np.array(0.5)``)
+  are taken as Python numbers, bools and strings are refused where a number is expected, and
+  ``3.0`` where an integer is;
+* :data:`Flag` is a strict bool (``1``, ``"yes"`` and ``"false"`` are refused), :data:`IsoDate` a
+  ``YYYY-MM-DD`` date, :data:`Device` a torch device spelling;
 * ``Literal[...]`` gives a choice.
 
 Every failure becomes one :class:`~pricegym.errors.ConfigError` that names the owner and the field,
 the value received and the valid range or choices. Cross-field rules live in the config's
 ``__post_init__`` and raise :class:`ConfigError` themselves. The valid ranges are appended to the
 class docstring, so ``help(MarkdownConfig)`` shows them. A config round-trips through JSON or YAML
-(:func:`config_to_dict`, :func:`config_from_dict`, :func:`save_config`, :func:`load_config`).
+(:func:`config_to_dict`, :func:`config_from_dict`, :func:`save_config`, :func:`load_config`); a
+file that cannot be read or parsed, or that repeats an option, is a :class:`~pricegym.errors.DataError`.
+An environment takes its config, a dictionary of options, or keyword overrides (:func:`checked_config`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import pydantic
 import pydantic_core
-from pydantic import BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+)
 
 from pricegym.errors import ConfigError, DataError
 
@@ -40,8 +58,14 @@ _PYDANTIC_CONFIG = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
 
 def _python_scalar(value: Any) -> Any:
-    """A numpy scalar (``np.int64(10)``, ``np.float32(0.5)``) as the Python number it holds."""
-    return value.item() if isinstance(value, np.generic) else value
+    """A numpy number or bool, or a 0-d array of one (``np.int64(10)``, ``np.float32(0.5)``, ``np.array(3)``),
+    as the Python value it holds; anything else (a ``np.timedelta64`` too: a duration, although numpy derives
+    it from its integers) unchanged, for the field's type to refuse."""
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, np.number | np.bool_) and not isinstance(value, np.timedelta64):
+        return value.item()
+    return value
 
 
 def _format_bound(value: float) -> str:
@@ -107,6 +131,37 @@ def optional(field_type: Any, description: str | None = None) -> Any:
 
 
 Seed = integer(0, LARGEST_SEED)
+
+Flag = Annotated[StrictBool, BeforeValidator(_python_scalar), Field(description="True or False")]
+"""A strict bool: ``True``/``False`` (or ``np.True_``); ``1``, ``"yes"`` and ``"false"`` are refused."""
+
+
+def _iso_date(value: str) -> str:
+    """``value`` if it spells a calendar day as ``YYYY-MM-DD``."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is None:
+            raise ValueError(value)
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"must be an ISO date YYYY-MM-DD such as 2024-01-01; got {value!r}") from None
+    return value
+
+
+IsoDate = Annotated[StrictStr, AfterValidator(_iso_date), Field(description="an ISO date YYYY-MM-DD")]
+"""A calendar day spelled ``YYYY-MM-DD`` (``""``, ``"now"``, ``"NaT"`` and ``"1/2/2024"`` are refused)."""
+
+DEVICES = ("auto", "cpu", "cuda", "cuda:N")
+
+
+def check_device_spelling(device: object) -> str:
+    """``device`` if it is ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; ValueError otherwise."""
+    if not isinstance(device, str) or not re.fullmatch(r"auto|cpu|cuda(:\d{1,4})?", device):
+        raise ValueError(f"must be one of {', '.join(DEVICES)} (N a GPU index); got {device!r}")
+    return device
+
+
+Device = Annotated[str, AfterValidator(check_device_spelling), Field(description="auto, cpu, cuda or cuda:N")]
+"""A torch device as a config spells it (whether it exists is checked when it is used)."""
 
 
 def config_dataclass(owner: str) -> Any:
@@ -204,52 +259,142 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 def config_from_dict(config_class: type[Config], values: dict[str, Any]) -> Config:
     """The typed config that ``values`` (as :func:`config_to_dict` or a JSON/YAML file gives it) describes."""
+    owner = owner_of(config_class)
     if not isinstance(values, dict):
-        raise ConfigError(f"{owner_of(config_class)}: a config must be a mapping of option names to values; "
+        raise ConfigError(f"{owner}: a config must be a mapping of option names to values; "
                           f"got {type(values).__name__}")
+    _require_string_keys(owner, values)
     try:
         return TypeAdapter(config_class).validate_python(values)
     except ValidationError as error:
-        raise config_error(owner_of(config_class), config_class, error) from None
+        raise config_error(owner, config_class, error) from None
+
+
+def _require_string_keys(owner: str, values: dict, where: str = "") -> None:
+    """Option names, at every level of nesting, must be strings (YAML reads ``1:`` or ``null:`` as others)."""
+    for name, value in values.items():
+        if not isinstance(name, str):
+            place = f" in {where}" if where else ""
+            raise ConfigError(f"{owner}: option names must be strings; got {name!r}{place}; "
+                              "quote it or remove it")
+        if isinstance(value, dict):
+            _require_string_keys(owner, value, f"{where}.{name}" if where else name)
+
+
+CONFIG_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def _require_config_suffix(path: Path) -> None:
+    if path.suffix not in CONFIG_SUFFIXES:
+        raise ConfigError(f"config file {path}: expected a .json, .yaml or .yml name; got {path.suffix or 'none'}")
 
 
 def save_config(config: Any, path: str | Path) -> Path:
-    """Write ``config`` to a ``.json``, ``.yaml`` or ``.yml`` file."""
+    """Write ``config`` to a ``.json``, ``.yaml`` or ``.yml`` file (missing parent folders are created);
+    an unwritable target is a :class:`DataError`."""
     path = Path(path)
+    _require_config_suffix(path)
+    if not dataclasses.is_dataclass(config) or not hasattr(type(config), "__pydantic_fields__"):
+        raise ConfigError(f"config file {path}: expected a typed config (e.g. MarkdownConfig(...)) to save; "
+                          f"got {type(config).__name__}")
     values = config_to_dict(config)
     if path.suffix == ".json":
         text = json.dumps(values, indent=1)
-    elif path.suffix in (".yaml", ".yml"):
+    else:
         import yaml
 
         text = yaml.safe_dump(values, sort_keys=False)
-    else:
-        raise ConfigError(f"config file {path}: expected a .json, .yaml or .yml name; got {path.suffix or 'none'}")
-    path.write_text(text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise DataError(path, f"cannot be written ({_reason(error)}); choose a writable path") from None
     return path
 
 
 def load_config(config_class: type[Config], path: str | Path) -> Config:
-    """Read a ``.json``, ``.yaml`` or ``.yml`` config file into ``config_class``."""
-    path = Path(path)
-    if path.suffix not in (".json", ".yaml", ".yml"):
-        raise ConfigError(f"config file {path}: expected a .json, .yaml or .yml name; got {path.suffix or 'none'}")
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise DataError(path, f"cannot be read ({error.strerror or error}); check the path") from None
-    try:
-        if path.suffix == ".json":
-            values = json.loads(text)
-        else:
-            import yaml
+    """Read a ``.json``, ``.yaml`` or ``.yml`` config file into ``config_class``.
 
-            values = yaml.safe_load(text)
-    except ValueError as error:  # json.JSONDecodeError and yaml.YAMLError's parse errors
-        raise DataError(path, f"is not valid {path.suffix[1:].upper()} ({error}); fix or rewrite it") from None
-    except Exception as error:  # yaml.YAMLError is not a ValueError
-        raise DataError(path, f"is not valid YAML ({error}); fix or rewrite it") from None
+    A file that cannot be read, is not UTF-8, does not parse, or repeats an option name is a
+    :class:`DataError` naming the file; a value out of range is a :class:`ConfigError`.
+    """
+    path = Path(path)
+    _require_config_suffix(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(path, f"is not UTF-8 text ({_reason(error)}); save it as UTF-8") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        raise DataError(path, f"cannot be read ({_reason(error)}); check the path") from None
+    try:
+        values = _parse_json(text) if path.suffix == ".json" else _parse_yaml(text)
+    except _DuplicateOption as error:
+        raise DataError(path, f"gives the option {error.name!r} twice; keep one") from None
+    except (ValueError, RecursionError) as error:  # json.JSONDecodeError; nesting too deep
+        raise DataError(path, f"is not valid {path.suffix[1:].upper()} ({_reason(error)}); fix or rewrite it") from None
+    except Exception as error:  # yaml.YAMLError (not a ValueError): bad syntax, unknown or unsafe tags
+        raise DataError(path, f"is not valid YAML ({_reason(error)}); fix or rewrite it") from None
     return config_from_dict(config_class, values if values is not None else {})
+
+
+class _DuplicateOption(Exception):
+    def __init__(self, name: object) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _without_duplicates(pairs: list[tuple[Any, Any]]) -> dict:
+    values = {}
+    for name, value in pairs:
+        if name in values:
+            raise _DuplicateOption(name)
+        values[name] = value
+    return values
+
+
+def _parse_json(text: str) -> Any:
+    return json.loads(text, object_pairs_hook=_without_duplicates)
+
+
+def _parse_yaml(text: str) -> Any:
+    """``yaml.safe_load`` (no Python tags), refusing a mapping that repeats a key."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+            keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+            hashable = [key for key in keys if isinstance(key, str | int | float | bool | type(None))]
+            repeated = [key for key in hashable if hashable.count(key) > 1]
+            if repeated:
+                raise _DuplicateOption(repeated[0])
+            return super().construct_mapping(node, deep=deep)
+
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader: no Python tags
+
+
+def _reason(error: BaseException) -> str:
+    """An exception's message on one line (parsers' messages span several)."""
+    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return " ".join(str(text).split())[:300]
+
+
+def checked_config(owner: str, config_class: type[Config], config: Any, overrides: dict[str, Any]) -> Config:
+    """The config an environment is built with: ``config`` (a ``config_class``, a dictionary of its options,
+    or None for the defaults) with ``gymnasium.make(env_id, horizon=20)`` style keyword ``overrides``."""
+    if config is None:
+        config = config_class()
+    elif isinstance(config, dict):
+        config = config_from_dict(config_class, config)
+    elif not isinstance(config, config_class):
+        raise ConfigError(f"{owner}: config must be a {config_class.__name__}, a dictionary of its options or None; "
+                          f"got {type(config).__name__} {_short_repr(config)}; pass {config_class.__name__}(...) or "
+                          "the options as keywords")
+    return with_overrides(owner, config, overrides)
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def with_overrides(owner: str, config: Config, overrides: dict[str, Any]) -> Config:

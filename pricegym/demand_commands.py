@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pricegym.cli_defaults import CACHE_DIR, DEMAND_FIT, default_run_folder
-from pricegym.cli_parsing import non_negative_int, positive_float, positive_int
-from pricegym.safe_writes import check_target
+from pricegym.cli_parsing import (
+    non_negative_int,
+    output_path,
+    positive_float,
+    positive_int,
+    quiet_libraries,
+    status,
+)
+from pricegym.safe_writes import check_run_folder, check_target
 from pricegym.world_commands import add_world_options, world_config_from_arguments
 
 
@@ -45,27 +51,31 @@ def add_fit_demand_command(commands: argparse._SubParsersAction) -> None:
     group.add_argument("--bootstrap-rounds", type=non_negative_int, default=DEMAND_FIT.bootstrap_rounds,
                        help="head refits for the slope uncertainty, 0 for none (default: %(default)s)")
     group = parser.add_argument_group("output")
-    group.add_argument("--out", type=Path, default=None, metavar="DIR",
+    group.add_argument("--out", type=output_path, default=None, metavar="DIR",
                        help="run folder (default: runs/fit-demand/WORLD-seedSEED, "
                             "e.g. runs/fit-demand/synthetic-seed0)")
-    group.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace an existing run folder (an earlier fit-demand run's; never another folder)")
     group.add_argument("--keep-all-checkpoints", action="store_true",
                        help="keep every epoch's checkpoint (about 91 MB each), not only the best epoch's")
-    group.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="embedding cache (default: %(default)s)")
+    group.add_argument("--cache-dir", type=output_path, default=CACHE_DIR,
+                       help="embedding cache (default: %(default)s)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=fit_demand_command)
 
 
 def fit_demand_command(arguments: argparse.Namespace) -> int:
     """Run the fit and print its evaluation tables."""
+    output_dir = check_run_folder(arguments.out or default_run_folder("fit-demand", arguments.world, arguments.seed),
+                                  arguments.overwrite)
+    check_target(arguments.cache_dir, "folder")
+    world = world_config_from_arguments(arguments)
+    quiet_libraries(progress=not arguments.quiet)
     from pricegym.encoders.demand_evaluation import format_table
     from pricegym.encoders.demand_training import DemandTrainingConfig
     from pricegym.encoders.fit_demand import FitDemandConfig, fit_demand
     from pricegym.encoders.text_encoder import TextEncoderConfig
 
-    world = world_config_from_arguments(arguments)
-    output_dir = check_target(arguments.out or default_run_folder("fit-demand", world.name, arguments.seed), "folder")
-    check_target(arguments.cache_dir, "folder")
     config = FitDemandConfig(
         world=world,
         encoder=TextEncoderConfig(model_name=arguments.model, device=arguments.device,
@@ -78,7 +88,7 @@ def fit_demand_command(arguments: argparse.Namespace) -> int:
         bootstrap_rounds=arguments.bootstrap_rounds, output_dir=output_dir, cache_dir=arguments.cache_dir,
         overwrite=arguments.overwrite, seed=arguments.seed,
     )
-    print(f"pricegym: fitting the demand model on the {world.name} world ...", file=sys.stderr, flush=True)
+    status(f"fitting the demand model on the {world.name} world ...")
     result = fit_demand(config, progress=not arguments.quiet, argv=sys.argv)
     print(format_table(result.metrics, f"Demand models on the {world.name} world (held-out splits)"))
     if result.truth_errors is not None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from pricegym.cli_defaults import CACHE_DIR, CONTEXT_SCHEMES, PRICER_FIT, default_run_folder
-from pricegym.cli_parsing import positive_float, positive_int
-from pricegym.safe_writes import check_target
+from pricegym.cli_parsing import output_path, positive_float, positive_int, quiet_libraries, status
+from pricegym.safe_writes import check_run_folder, check_target
 from pricegym.world_commands import add_world_options, world_config_from_arguments
 
 
@@ -49,26 +48,30 @@ def add_fit_pricer_command(commands: argparse._SubParsersAction) -> None:
     group.add_argument("--max-eval-rows", type=positive_int, default=PRICER_FIT.max_eval_rows,
                        help="rows evaluated per split (default: %(default)s)")
     group = parser.add_argument_group("output")
-    group.add_argument("--out", type=Path, default=None, metavar="DIR",
+    group.add_argument("--out", type=output_path, default=None, metavar="DIR",
                        help="run folder (default: runs/fit-pricer/WORLD-seedSEED, "
                             "e.g. runs/fit-pricer/synthetic-seed0)")
-    group.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    group.add_argument("--cache-dir", type=Path, default=CACHE_DIR, help="embedding cache (default: %(default)s)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace an existing run folder (an earlier fit-pricer run's; never another folder)")
+    group.add_argument("--cache-dir", type=output_path, default=CACHE_DIR,
+                       help="embedding cache (default: %(default)s)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=fit_pricer_command)
 
 
 def fit_pricer_command(arguments: argparse.Namespace) -> int:
     """Run the fit and print its evaluation tables."""
+    started = time.perf_counter()
+    output_dir = check_run_folder(arguments.out or default_run_folder("fit-pricer", arguments.world, arguments.seed),
+                                  arguments.overwrite)
+    check_target(arguments.cache_dir, "folder")
+    world = world_config_from_arguments(arguments)
+    quiet_libraries(progress=not arguments.quiet)
     from pricegym.agents.fit_pricer import FitPricerConfig, fit_pricer
     from pricegym.agents.pricer_training import PricerTrainingConfig
     from pricegym.encoders.demand_evaluation import format_table
     from pricegym.encoders.text_encoder import TextEncoderConfig
 
-    started = time.perf_counter()
-    world = world_config_from_arguments(arguments)
-    output_dir = check_target(arguments.out or default_run_folder("fit-pricer", world.name, arguments.seed), "folder")
-    check_target(arguments.cache_dir, "folder")
     config = FitPricerConfig(
         world=world,
         encoder=TextEncoderConfig(model_name=arguments.model, device=arguments.device,
@@ -80,7 +83,7 @@ def fit_pricer_command(arguments: argparse.Namespace) -> int:
         max_eval_rows=arguments.max_eval_rows, output_dir=output_dir, cache_dir=arguments.cache_dir,
         overwrite=arguments.overwrite, seed=arguments.seed,
     )
-    print(f"pricegym: fitting the pricing baseline on the {world.name} world ...", file=sys.stderr, flush=True)
+    status(f"fitting the pricing baseline on the {world.name} world ...")
     result = fit_pricer(config, progress=not arguments.quiet, argv=sys.argv)
     print(format_table(result.metrics, f"Price regressors on the {world.name} world (held-out splits; "
                                        "rmse in currency, mape in %)"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pricegym.safe_writes import atomic_folder
+from pricegym.safe_writes import RUN_RECORD, atomic_folder
 
 VERSIONED_PACKAGES = ("pricegym", "torch", "transformers", "numpy", "pandas", "gymnasium", "stable-baselines3")
 
@@ -79,7 +79,7 @@ def write_run_record(folder: Path, argv: list[str] | None, seed: int) -> None:
     """``run.json``: the command line, the seed, the package versions and the git commit of a run."""
     record = {"argv": argv if argv is not None else sys.argv, "seed": seed, "versions": package_versions(),
               "git": git_commit()}
-    (folder / "run.json").write_text(json.dumps(record, indent=1))
+    (folder / RUN_RECORD).write_text(json.dumps(record, indent=1))
 
 
 @contextmanager

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pricegym.cli_defaults import SPLIT_NAMES, WORLD, WORLD_NAMES
-from pricegym.cli_parsing import fraction, non_negative_int, positive_int
-from pricegym.safe_writes import check_target
+from pricegym.cli_parsing import fraction, input_path, output_file, positive_int, seed, status
+from pricegym.errors import ConfigError, DataError
+from pricegym.safe_writes import check_replaceable, check_target
 
 if TYPE_CHECKING:
     from pricegym.worlds import World
@@ -40,7 +41,9 @@ def add_world_command(commands: argparse._SubParsersAction) -> None:
                                             "the format follows the extension: .csv, .csv.gz or .parquet. "
                                             "Missing folders are created; the file appears complete or not at all.")
     add_world_options(sample)
-    sample.add_argument("--out", required=True, type=Path, metavar="FILE", help="output file (.csv, .csv.gz, .parquet)")
+    sample.add_argument("--out", required=True, type=output_file, metavar="FILE",
+                        help="output file (.csv, .csv.gz, .parquet)")
+    sample.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     sample.add_argument("--split", choices=("all", *SPLIT_NAMES), default="all", help="write only one split")
     sample.set_defaults(handler=sample_world)
 
@@ -49,12 +52,12 @@ def add_world_options(parser: argparse.ArgumentParser) -> None:
     """The options that choose and configure a world (shared by every command that builds one)."""
     parser.add_argument("--world", choices=WORLD_NAMES, default="synthetic", help="which world (default: synthetic)")
     group = parser.add_argument_group("online-retail world")
-    group.add_argument("--data", type=Path, default=None, metavar="PATH",
+    group.add_argument("--data", type=input_path, default=None, metavar="PATH",
                        help="the UCI Online Retail CSV (.csv or .csv.gz); default: download it to the cache")
     group.add_argument("--unit-cost-share", type=fraction, default=WORLD.unit_cost_share,
                        help="unit cost as a share of list price (default: %(default)s)")
     group = parser.add_argument_group("synthetic world")
-    group.add_argument("--seed", type=non_negative_int, default=WORLD.seed,
+    group.add_argument("--seed", type=seed, default=WORLD.seed,
                        help="seed of the world and its splits (default: %(default)s)")
     group.add_argument("--n-products", type=positive_int, default=WORLD.n_products,
                        help="products in the catalogue (default: %(default)s)")
@@ -68,8 +71,52 @@ def add_world_options(parser: argparse.ArgumentParser) -> None:
                        help="share of exposures at randomised prices (default: %(default)s)")
 
 
+ONLY_FOR_WORLD: dict[str, dict[str, object]] = {
+    "online-retail": {"data": None, "unit_cost_share": WORLD.unit_cost_share},
+    "synthetic": {name: getattr(WORLD, name)
+                  for name in ("n_products", "n_customers", "n_exposures", "n_days", "exploration_share")},
+}
+"""The options that only one world reads, with their defaults (``--seed`` is read by both)."""
+
+
+def check_world_options(arguments: argparse.Namespace) -> None:
+    """An option of the other world is a mistake (a forgotten ``--world``), not something to ignore.
+
+    Raises:
+        ConfigError: naming the options, the world they belong to, and the fix.
+    """
+    for world, defaults in ONLY_FOR_WORLD.items():
+        given = [f"--{name.replace('_', '-')}" for name, default in defaults.items()
+                 if getattr(arguments, name) != default]
+        if world != arguments.world and given:
+            several = len(given) > 1
+            options, verb, pronoun = (", ".join(given), "apply", "them") if several else (given[0], "applies", "it")
+            raise ConfigError(f"{options} only {verb} to --world {world}, not to the {arguments.world} world; "
+                              f"add --world {world}, or drop {pronoun}")
+
+
+def check_data_file(path: Path | None) -> None:
+    """``--data``, when given, must be an existing file (checked before the slow load; its content is the
+    loader's to check).
+
+    Raises:
+        DataError: for a missing path, a folder or something else that is not a regular file.
+    """
+    if path is None or path.is_file():
+        return
+    expected = "expected the UCI Online Retail CSV (.csv or .csv.gz), e.g. ../shared/data/online_retail.csv.gz"
+    if path.is_dir():
+        raise DataError(path, f"is a folder; {expected}")
+    if path.exists():
+        raise DataError(path, f"is not a regular file; {expected}")
+    raise DataError(path, f"no such file; {expected}, or leave --data out to download it")
+
+
 def world_config_from_arguments(arguments: argparse.Namespace) -> WorldConfig:
-    """The :class:`WorldConfig` that the command-line options describe."""
+    """The :class:`WorldConfig` that the command-line options describe, after :func:`check_world_options`
+    and :func:`check_data_file`."""
+    check_world_options(arguments)
+    check_data_file(arguments.data)
     from pricegym.worlds.registry import WorldConfig
     from pricegym.worlds.synthetic.config import SyntheticWorldConfig
 
@@ -89,7 +136,7 @@ def _load(arguments: argparse.Namespace) -> World:
     from pricegym.worlds.registry import load_world
 
     config = world_config_from_arguments(arguments)
-    print(f"pricegym: building the {config.name} world ...", file=sys.stderr, flush=True)
+    status(f"building the {config.name} world ...")
     return load_world(config)
 
 
@@ -115,6 +162,7 @@ def sample_world(arguments: argparse.Namespace) -> int:
 
     writer_for(arguments.out)  # refuse an unknown format, or an unwritable target, before the (slow) build
     check_target(arguments.out, "file")
+    check_replaceable(arguments.out, arguments.overwrite)
     world = _load(arguments)
     frame = world.transactions.assign(split=world.splits.assign(world.transactions))
     if arguments.split != "all":

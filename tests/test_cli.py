@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,7 +15,15 @@ import pytest
 
 from pricegym import cli_defaults
 from pricegym.cli import RESERVED_COMMANDS, build_parser, main
-from pricegym.cli_parsing import INTERRUPTED_EXIT, run_command, terminate_as_interrupt, user_error_message
+from pricegym.cli_parsing import (
+    INTERRUPTED_EXIT,
+    QUIET_LIBRARIES,
+    quiet_libraries,
+    run_command,
+    status,
+    terminate_as_interrupt,
+    user_error_message,
+)
 from pricegym.errors import ConfigError
 from pricegym.run_records import UNKNOWN_COMMIT, git_commit, write_run_record
 from pricegym.worlds.schema import read_transactions
@@ -218,6 +227,10 @@ def obstacles(tmp_path: Path) -> Path:
     (["fit-pricer", "--out", "OUT/a-file/run"], "expected a folder at"),
     (["fit-demand", "--out", "OUT/run", "--cache-dir", "OUT/a-file"], "expected a folder, found a file"),
     (["bench-speed", "--cache-dir", "OUT/a-file"], "expected a folder, found a file"),
+    pytest.param(["world", "sample", "--out", "/proc/pricegym-sample.csv"], "does not accept new files",
+                 marks=pytest.mark.skipif(os.geteuid() != 0, reason="root passes the permission check")),
+    pytest.param(["fit-demand", "--out", "/proc/pricegym-run"], "does not accept new files",
+                 marks=pytest.mark.skipif(os.geteuid() != 0, reason="root passes the permission check")),
 ])
 def test_an_unwritable_target_is_one_line_before_any_work(obstacles, capsys, arguments, message):
     arguments = [argument.replace("OUT", str(obstacles)) for argument in arguments]
@@ -237,9 +250,10 @@ def _half_written_then(error: BaseException):
     return broken_writer
 
 
-def test_a_write_that_fails_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
-    out = tmp_path / "sample.csv"
-    denied = PermissionError(13, "Permission denied", str(tmp_path / ".sample.csv.partial"))
+@pytest.mark.parametrize("name", ["sample.csv", "new/deeper/sample.csv"])
+def test_a_write_that_fails_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, name):
+    out = tmp_path / name
+    denied = PermissionError(13, "Permission denied", str(out.parent / ".sample.csv.partial"))
     monkeypatch.setattr(pd.DataFrame, "to_csv", _half_written_then(denied))
     assert main(["world", "sample", "--out", str(out), *TINY]) == 1
     lines = error_lines(capsys.readouterr().err)
@@ -336,3 +350,156 @@ def test_the_git_commit_is_unknown_outside_a_checkout_or_without_git(tmp_path, m
 
     monkeypatch.setattr(subprocess, "run", no_git)
     assert git_commit() == UNKNOWN_COMMIT
+
+
+# --- found by trying bad inputs as a new user --------------------------------------------------------------
+
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    """The fits fail the test if they start: a refusal must come before any work."""
+    import pricegym.agents.fit_pricer
+    import pricegym.encoders.fit_demand
+
+    def must_not_run(*args, **kwargs):
+        pytest.fail("the fit started; the bad input should have been refused before")
+
+    monkeypatch.setattr(pricegym.encoders.fit_demand, "fit_demand", must_not_run)
+    monkeypatch.setattr(pricegym.agents.fit_pricer, "fit_pricer", must_not_run)
+
+
+@pytest.mark.parametrize("command", ["fit-demand", "fit-pricer"])
+@pytest.mark.parametrize("out, overwrite, message", [
+    ("mine", True, "holds no run.json, so it is not an earlier output that --overwrite may replace"),
+    ("earlier-run", False, "it already exists; pass --overwrite to replace it"),
+    (".", True, "expected a path ending in a folder name"),
+    ("..", True, "expected a path ending in a folder name"),
+    ("/", True, "expected a path ending in a folder name"),
+    ("", False, "argument --out: expected a path; got ''"),
+])
+def test_a_fit_never_replaces_a_folder_that_is_not_an_earlier_run(tmp_path, monkeypatch, capsys, no_fit, command,
+                                                                  out, overwrite, message):
+    (tmp_path / "mine" / "photos").mkdir(parents=True)
+    (tmp_path / "mine" / "notes.txt").write_text("a user's own file")
+    (tmp_path / "earlier-run").mkdir()
+    (tmp_path / "earlier-run" / "run.json").write_text("{}")
+    (tmp_path / "work").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    monkeypatch.chdir(tmp_path / "work")
+    out = str(tmp_path / out) if out in ("mine", "earlier-run") else out
+    assert main([command, "--out", out, *(["--overwrite"] if overwrite else []), *TINY]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pricegym: error: ") and message in lines[0]
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_sample_replaces_an_existing_file_only_with_overwrite(tmp_path, capsys):
+    out = tmp_path / "sample.csv"
+    out.write_text("the user's data")
+    assert main(["world", "sample", "--out", str(out), *TINY]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "it already exists; pass --overwrite to replace it" in lines[0]
+    assert out.read_text() == "the user's data"
+    assert main(["world", "sample", "--out", str(out), "--overwrite", *TINY]) == 0
+    assert len(read_transactions(out)) == 1500
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["world", "sample", "--out", "OUT/x.csv/"], "argument --out: expected a file name; got"),
+    (["world", "describe", "--data", "OUT/retail.csv.gz"], "--data only applies to --world online-retail"),
+    (["world", "describe", "--unit-cost-share", "0.3"], "--unit-cost-share only applies to --world online-retail"),
+    (["world", "describe", "--world", "online-retail", "--n-products", "20", "--n-days", "9"],
+     "--n-products, --n-days only apply to --world synthetic"),
+    (["world", "describe", "--world", "online-retail", "--data", "OUT"], "is a folder; expected the UCI Online Retail"),
+    (["world", "describe", "--world", "online-retail", "--data", ""], "argument --data: expected a path; got ''"),
+    (["world", "describe", "--world", "online-retail", "--data", "OUT/garbage.csv.gz"], "could not be read"),
+    (["--bogus"], "unrecognized arguments: --bogus; the following arguments are required: COMMAND"),
+    (["world", "sample", "--bogus"], "unrecognized arguments: --bogus; the following arguments are required: --out"),
+    (["world", "sample", "--n-prod", "20"], "the following arguments are required: --out (see"),  # an abbreviation
+    (["world", "describe", "--bogus"], "unrecognized arguments: --bogus (see `pricegym world describe --help`)"),
+])
+def test_more_bad_input_is_exactly_one_line_on_stderr(tmp_path, capsys, arguments, message):
+    (tmp_path / "garbage.csv.gz").write_text("hello, not gzip")
+    arguments = [argument.replace("OUT", str(tmp_path)) for argument in arguments]
+    assert main(arguments) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pricegym: error: ") and message in lines[0], captured.err
+    assert captured.out == "" and sorted(path.name for path in tmp_path.iterdir()) == ["garbage.csv.gz"]
+
+
+def test_status_lines_go_to_a_terminal_only(monkeypatch, capsys):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    status("building the world ...")
+    assert capsys.readouterr().err == ""  # a pipe or a log: the one error line stays the only line
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    status("building the world ...")
+    assert terminal.getvalue() == "pricegym: building the world ...\n"
+
+
+class BrokenOutput:
+    """Standard output whose reader went away."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("arguments", [["world", "describe", *TINY], ["--help"], ["bench-speed", "--list"]])
+def test_a_closed_standard_output_is_one_line_not_a_path_error(monkeypatch, capsys, arguments):
+    import sys
+
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", BrokenOutput())
+    assert main(arguments) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == ["pricegym: error: cannot write to standard output: the reader of its output went away "
+                     "(broken pipe); the printed output is incomplete"]
+
+
+class Finaliser:
+    """An object whose ``__del__`` is interrupted, as Ctrl-C can land in any finaliser (tokenizers' regex...)."""
+
+    def __del__(self) -> None:
+        import signal
+
+        signal.raise_signal(signal.SIGINT)
+        for _ in range(1_000):  # the handler runs between two bytecodes, still inside the finaliser
+            pass
+
+
+def test_ctrl_c_swallowed_by_a_finaliser_still_interrupts_and_writes_nothing(tmp_path, capsys):
+    from pricegym.safe_writes import atomic_file
+
+    target = tmp_path / "new" / "out.csv"
+
+    def command() -> int:
+        with atomic_file(target) as partial:
+            partial.write_text("complete")
+            Finaliser()  # made and dropped at once: its __del__ runs here
+            for _ in range(1_000):
+                pass
+        return 0
+
+    assert run_command("pricegym", command) == INTERRUPTED_EXIT
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["pricegym: interrupted"]  # no "Exception ignored" traceback
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_libraries_are_quiet_unless_the_user_says_otherwise(monkeypatch):
+    for name in (*QUIET_LIBRARIES, "HF_HUB_DISABLE_PROGRESS_BARS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRANSFORMERS_VERBOSITY", "info")
+    quiet_libraries(progress=False)
+    assert os.environ["TRANSFORMERS_VERBOSITY"] == "info" and os.environ["HF_HUB_VERBOSITY"] == "error"
+    assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"

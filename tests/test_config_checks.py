@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -13,7 +14,7 @@ import pytest
 
 from pricegym.agents.fit_pricer import FitPricerConfig
 from pricegym.agents.pricer_training import PricerTrainingConfig
-from pricegym.config_checks import config_from_dict, config_to_dict, load_config, save_config
+from pricegym.config_checks import config_from_dict, config_to_dict, load_config, numeric_ranges, save_config
 from pricegym.encoders.demand_training import DemandTrainingConfig
 from pricegym.encoders.fit_demand import FitDemandConfig
 from pricegym.encoders.text_encoder import TextEncoderConfig
@@ -111,16 +112,86 @@ def test_a_bad_value_names_the_field_the_value_and_the_valid_range(options, word
     (SyntheticWorldConfig, {"validation_share": 0.6, "test_share": 0.5}, "validation_share + test_share"),
     (ReferencePriceEffect, {"theta": 1.0}, "theta"),
     (TextEncoderConfig, {"pooling": "max"}, "pooling"),
+    (SyntheticWorldConfig, {"start_date": ""}, "start_date must be an ISO date YYYY-MM-DD"),
+    (SyntheticWorldConfig, {"start_date": "NaT"}, "start_date must be an ISO date YYYY-MM-DD"),
+    (SyntheticWorldConfig, {"start_date": "now"}, "start_date must be an ISO date YYYY-MM-DD"),
+    (SyntheticWorldConfig, {"start_date": "1/2/2024"}, "start_date must be an ISO date YYYY-MM-DD"),
+    (SyntheticWorldConfig, {"start_date": "2024-01-01T12:00"}, "start_date must be an ISO date YYYY-MM-DD"),
+    (BenchSpeedConfig, {"device": "gpu"}, "device must be one of auto, cpu, cuda, cuda:N"),
+    (TextEncoderConfig, {"device": "cuda:99999999999999999999"}, "device must be one of auto, cpu, cuda, cuda:N"),
+    (SyntheticWorldConfig, {"n_exposures": 50_000_000}, "n_exposures must be an integer in [1, 5_000_000]"),
+    (SyntheticWorldConfig, {"n_customers": 400_000, "n_products": 1_000}, "n_customers x n_products = 400,000 x 1,000"),
+    (WorldConfig, {"synthetic": {"n_customers": 100_000, "n_products": 80_000}}, "n_customers x n_products"),
+    (MarkdownConfig, {"horizon": np.array([10])}, "horizon must be an integer"),
+    (MarkdownConfig, {"horizon": np.timedelta64(10)}, "horizon must be an integer"),
 ])
 def test_every_config_refuses_out_of_range_values_with_one_config_error(config_class, options, field):
     with pytest.raises(ConfigError, match=re.escape(field)):
         config_class(**options)
 
 
+CROSS_FIELD_EDGES = {(SyntheticWorldConfig, "validation_share", "high"), (SyntheticWorldConfig, "test_share", "high"),
+                     (OnlineRetailConfig, "validation_share", "high"), (OnlineRetailConfig, "test_share", "high"),
+                     (ReferencePriceEffect, "gain", "high"), (ReferencePriceEffect, "loss", "low")}
+"""Edges refused with the other fields' defaults by a documented cross-field rule (validation + test < 1,
+gain <= loss)."""
+
+
+def _edge(valid, side: str) -> float:
+    if side == "low":
+        return math.nextafter(valid.low, math.inf) if valid.low_open else valid.low
+    return math.nextafter(valid.high, -math.inf) if valid.high_open else valid.high
+
+
+EDGES = [(config_class, name, side) for config_class in CONFIG_CLASSES
+         for name in numeric_ranges(config_class) for side in ("low", "high")]
+
+
+@pytest.mark.parametrize("config_class, name, side", EDGES, ids=[f"{c.__name__}.{n}-{s}" for c, n, s in EDGES])
+def test_each_documented_edge_with_the_other_defaults_is_a_valid_config(config_class, name, side):
+    """A documented range must not promise what a cross-field rule refuses (sizes whose product would not fit
+    in memory are bounded so that either at its largest, with the others' defaults, still fits)."""
+    valid = numeric_ranges(config_class)[name]
+    value = _edge(valid, side)
+    default = getattr(config_class(), name)
+    value = int(value) if isinstance(default, int) or (default is None and valid.high == int(valid.high)) else value
+    if isinstance(default, tuple):  # a (low, high) pair: move one end to the edge
+        value = (value, default[1]) if side == "low" else (default[0], value)
+    if (config_class, name, side) in CROSS_FIELD_EDGES:
+        with pytest.raises(ConfigError):
+            config_class(**{name: value})
+        return
+    assert getattr(config_class(**{name: value}), name) == value
+
+
 def test_numpy_scalars_are_taken_as_python_numbers():
     config = MarkdownConfig(n_products=np.int64(2), horizon=np.int32(10), arrival_rate=np.float32(4.0))
     assert (config.n_products, config.horizon, config.arrival_rate) == (2, 10, 4.0)
     assert type(config.n_products) is int and type(config.arrival_rate) is float
+
+
+def test_numpy_0d_arrays_and_bools_are_taken_as_python_values():
+    config = MarkdownConfig(horizon=np.array(12), arrival_rate=np.array(2.5), reference_dynamics=np.True_)
+    assert (config.horizon, config.arrival_rate, config.reference_dynamics) == (12, 2.5, True)
+    assert type(config.horizon) is int and type(config.reference_dynamics) is bool
+
+
+FLAG_FIELDS = [(config_class, name) for config_class in CONFIG_CLASSES
+               for name, info in config_class.__pydantic_fields__.items() if info.annotation is bool]
+
+
+@pytest.mark.parametrize("config_class, name", FLAG_FIELDS, ids=[f"{cls.__name__}.{name}" for cls, name in FLAG_FIELDS])
+@pytest.mark.parametrize("value", [1, 0, "yes", "false", "True", 1.0, None])
+def test_every_flag_takes_only_true_or_false(config_class, name, value):
+    """A bool option is never guessed from a number or a word ("false" is not False by accident)."""
+    with pytest.raises(ConfigError) as caught:
+        config_class(**{name: value})
+    assert f"{name} must be True or False" in str(caught.value) and f"got {value!r}" in str(caught.value)
+    assert getattr(config_class(**{name: True}), name) is True
+
+
+def test_every_config_has_flags_to_check():
+    assert len(FLAG_FIELDS) >= 7  # reference_dynamics, overwrite (x2), quick, offline, state_unit_cost, ...
 
 
 def test_replace_validates_again():
@@ -132,16 +203,33 @@ def test_a_world_name_is_short_for_its_config():
     assert MarkdownConfig(world="online-retail").world == WorldConfig(name="online-retail")
 
 
-@pytest.mark.parametrize("text, error", [
-    ("{not json", DataError),
-    ("[1, 2]", ConfigError),
-    ('{"horizon": -4}', ConfigError),
+@pytest.mark.parametrize("name, content, error, words", [
+    ("config.json", "{not json", DataError, ["config.json", "is not valid JSON"]),
+    ("config.json", "[1, 2]", ConfigError, ["Markdown-v0", "mapping"]),
+    ("config.json", '{"horizon": -4}', ConfigError, ["Markdown-v0: horizon"]),
+    ("config.json", '{"horizon": 3, "horizon": 4}', DataError, ["config.json", "gives the option 'horizon' twice"]),
+    ("config.json", '{"reference_dynamics": "false"}', ConfigError, ["reference_dynamics must be True or False"]),
+    ("config.json", "[" * 100_000 + "]" * 100_000, DataError, ["config.json", "is not valid JSON"]),
+    ("config.json", b'{"horizon": "\xff"}', DataError, ["config.json", "is not UTF-8"]),
+    ("config.yaml", "horizon: 3\nhorizon: 4\n", DataError, ["config.yaml", "gives the option 'horizon' twice"]),
+    ("config.yaml", "horizon: !!python/object/apply:os.system [ls]\n", DataError, ["config.yaml", "is not valid YAML"]),
+    ("config.yaml", "price_range: !!python/tuple [0.5, 1.5]\n", DataError, ["is not valid YAML", "python/tuple"]),
+    ("config.yaml", "horizon: !custom 3\n", DataError, ["is not valid YAML", "!custom"]),
+    ("config.yaml", "horizon: [\n", DataError, ["config.yaml", "is not valid YAML"]),
+    ("config.yaml", "horizon: 3\n---\nhorizon: 4\n", DataError, ["is not valid YAML", "single document"]),
+    ("config.yaml", "1: 2\n", ConfigError, ["Markdown-v0: option names must be strings; got 1"]),
+    ("config.yaml", "world: {synthetic: {null: 2}}\n", ConfigError, ["option names must be strings; got None in "
+                                                                      "world.synthetic"]),
+    ("config.yaml", "reference_dynamics: 'yes'\n", ConfigError, ["reference_dynamics must be True or False"]),
 ])
-def test_a_bad_config_file_is_one_clear_error(text, error, tmp_path):
-    path = tmp_path / "config.json"
-    path.write_text(text)
-    with pytest.raises(error, match="config.json|Markdown-v0"):
+def test_a_bad_config_file_is_one_clear_error(name, content, error, words, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(error) as caught:
         load_config(MarkdownConfig, path)
+    message = str(caught.value)
+    assert all(word in message for word in words), message
+    assert "\n" not in message  # parsers' messages span lines; the CLI prints one
 
 
 def test_a_missing_or_misnamed_config_file_is_refused(tmp_path):
@@ -149,3 +237,17 @@ def test_a_missing_or_misnamed_config_file_is_refused(tmp_path):
         load_config(MarkdownConfig, tmp_path / "absent.yaml")
     with pytest.raises(ConfigError, match=".json, .yaml or .yml"):
         load_config(MarkdownConfig, tmp_path / "config.toml")
+    with pytest.raises(DataError, match="cannot be read"):
+        load_config(MarkdownConfig, tmp_path / "nul\0.json")
+    with pytest.raises(DataError, match="cannot be read"):
+        load_config(MarkdownConfig, tmp_path / ("x" * 5_000 + ".json"))
+
+
+def test_a_config_is_saved_into_missing_folders_or_refused_in_one_line(tmp_path):
+    path = save_config(MarkdownConfig(horizon=7), tmp_path / "new" / "folder" / "config.yaml")
+    assert load_config(MarkdownConfig, path).horizon == 7
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DataError, match="cannot be written"):
+        save_config(MarkdownConfig(), tmp_path / "file" / "config.json")  # a parent that is a file
+    with pytest.raises(ConfigError, match="expected a typed config"):
+        save_config({"horizon": 7}, tmp_path / "config.json")

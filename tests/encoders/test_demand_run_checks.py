@@ -3,8 +3,10 @@ thing, and expects one :class:`DataError` that names the file, the problem and h
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -124,6 +126,35 @@ def remove_folder(folder: Path) -> None:
     folder.unlink()
 
 
+def rewrite_members(file: str, change: Callable[[str, bytes], tuple[str, bytes]]) -> Callable[[Path], None]:
+    """Rewrite every member of an archive as ``change(name, content)`` gives it (name and bytes)."""
+    def corrupt(folder: Path) -> None:
+        with zipfile.ZipFile(folder / file) as archive:
+            members = [change(name, archive.read(name)) for name in archive.namelist()]
+        with zipfile.ZipFile(folder / file, "w") as archive:
+            for name, content in members:
+                archive.writestr(name, content)
+    return corrupt
+
+
+def forged_header(shape: tuple[int, ...]) -> bytes:
+    """A .npy header declaring a float64 array of ``shape``, followed by a few bytes of data."""
+    stream = io.BytesIO()
+    np.lib.format.write_array_header_1_0(stream, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return stream.getvalue() + bytes(64)
+
+
+def declare(member: str, shape: tuple[int, ...]) -> Callable[[str, bytes], tuple[str, bytes]]:
+    return lambda name, content: (name, forged_header(shape) if name == member else content)
+
+
+def add_member(file: str, name: str, content: bytes) -> Callable[[Path], None]:
+    def corrupt(folder: Path) -> None:
+        with zipfile.ZipFile(folder / file, "a") as archive:
+            archive.writestr(name, content)
+    return corrupt
+
+
 # (case id, corruption, file named in the error, pattern of the problem)
 CASES = [
     ("missing folder", remove_folder, "run", "no such folder"),
@@ -136,6 +167,18 @@ CASES = [
      "not an .npz archive \\(it starts with b'hell'"),
     ("tables are one .npy", save_single_array, TABLES_FILE, "not an .npz archive"),
     ("tables need unpickling", save_pickled_arrays, TABLES_FILE, "not a readable .npz.*pickle"),
+    ("a member that is not .npy", rewrite_members(TABLES_FILE, lambda name, content: (name[:-4], content)),
+     TABLES_FILE, "holds the member 'intercept', which is not a .npy array"),
+    ("an extra text member", add_member(TABLES_FILE, "notes.txt", b"hello"), TABLES_FILE,
+     "holds the member 'notes.txt'"),
+    ("a member that is text", rewrite_members(TABLES_FILE, lambda name, content: (name, b"not an array")),
+     TABLES_FILE, "not a readable .npz.*magic string"),
+    ("a header declaring 8 TB", rewrite_members(TABLES_FILE, declare("slope.npy", (10**12,))), TABLES_FILE,
+     "member 'slope.npy', whose header declares an array of shape \\[1000000000000\\] .* but which holds"),
+    ("a header declaring 16 GB", rewrite_members(TABLES_FILE, declare("intercept.npy", (2 * 10**9,))), TABLES_FILE,
+     "member 'intercept.npy', whose header declares"),
+    ("embeddings declaring 40 TB", rewrite_members(EMBEDDINGS_FILE, declare("product_vectors.npy", (10**12, 5))),
+     EMBEDDINGS_FILE, "member 'product_vectors.npy', whose header declares"),
     ("card is not JSON", write_bytes(TABLES_CARD, b'{"response": '), TABLES_CARD, "not readable JSON"),
     ("card is not UTF-8", write_bytes(TABLES_CARD, b"\xff\xfe\x00"), TABLES_CARD, "not readable JSON"),
     ("card is a list", write_bytes(TABLES_CARD, b"[1, 2]"), TABLES_CARD, "JSON list, expected an object"),

@@ -130,6 +130,8 @@ def test_unknown_models_are_one_config_error(tmp_path: Path) -> None:
         TextEncoder(TextEncoderConfig(model_name=str(tmp_path / "config-only"), device="cpu"))
     with pytest.raises(ConfigError, match="cannot load the config of model 'no-such-org-xyz/no-such-model'"):
         TextEncoder(TextEncoderConfig(model_name="no-such-org-xyz/no-such-model", device="cpu", offline=True))
+    with pytest.raises(ConfigError, match="cannot be looked up .*File name too long"):
+        TextEncoder(TextEncoderConfig(model_name=str(tmp_path / ("x" * 5_000)), device="cpu", offline=True))
 
 
 def test_default_model_aliases_resolve_to_the_packaged_weights() -> None:

@@ -6,12 +6,22 @@ received, how to fix it). Environments are made with ``gym.make``, as users make
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
-from pricegym.envs import COMPETITION_ID, MARKDOWN_ID, PERSONALIZED_DISCOUNT_ID
-from pricegym.errors import ConfigError, EnvStateError, PricegymError
+from pricegym.envs import (
+    COMPETITION_ID,
+    MARKDOWN_ID,
+    PERSONALIZED_DISCOUNT_ID,
+    CompetitionConfig,
+    MarkdownConfig,
+    PersonalizedDiscountConfig,
+)
+from pricegym.errors import ConfigError, DataError, EnvStateError, PricegymError
 from pricegym.worlds.registry import WorldConfig
 from pricegym.worlds.synthetic import SyntheticWorldConfig
 
@@ -43,6 +53,7 @@ def assert_refused(error_type: type[Exception], call, *key_words: str) -> str:
     message = str(caught.value)
     missing = [word for word in key_words if word not in message]
     assert not missing, f"{missing} not in {message!r}"
+    assert "\n" not in message, f"not one line: {message!r}"
     return message
 
 
@@ -71,6 +82,9 @@ BAD_BOX_ACTIONS = [  # (case, action, key words of the message)
     ("NaN in a list", [float("nan")], ["finite", "nan"]),
     ("infinity", np.array([-np.inf]), ["finite", "-inf"]),
     ("beyond the clipping tolerance", np.array([1.001]), ["[-1, 1]", "clip or squash", "1.001"]),
+    ("a masked value", np.ma.masked_array([0.5], mask=[True]), ["masked values"]),
+    ("a 2-D float batch of many rows", np.zeros((40, 1)), ["shape (40, 1) is not (1,)"]),
+    ("a timedelta", np.timedelta64(1), ["timedelta64"]),
 ]
 
 
@@ -99,6 +113,9 @@ BAD_LADDER_ACTIONS = [  # for Discrete(5)
     ("a rung below the ladder", -1, ["rungs must lie in 0..4", "-1"]),
     ("a rung above the ladder", 5, ["rungs must lie in 0..4", "5"]),
     ("a numpy rung above the ladder", np.int64(7), ["rungs must lie in 0..4", "7"]),
+    ("a timedelta", np.timedelta64(2), ["a timedelta64 is not a price or a rung"]),
+    ("a list of a timedelta", [np.timedelta64(2)], ["['timedelta64']"]),
+    ("a masked rung", np.ma.masked_array([2], mask=[True]), ["masked values"]),
 ]
 
 
@@ -175,6 +192,14 @@ def test_a_refused_action_leaves_the_episode_as_it_was(make, env_id):
     assert after_refusal[1:4] == fresh[1:4]
 
 
+def test_a_masked_array_without_masked_values_is_its_plain_values(make):
+    env = make(MARKDOWN_ID)
+    env.reset(seed=0)
+    masked = env.step(np.ma.masked_array([0.25], mask=[False]))[1]
+    env.reset(seed=0)
+    assert env.step(np.array([0.25]))[1] == masked
+
+
 # -- steps out of order --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -215,6 +240,29 @@ def test_a_markdown_season_that_sells_out_early_ends_there(make):
     env.reset(seed=0)
     assert env.step(np.array([-1.0], dtype=np.float32))[2]  # every unit sold at the lowest price: terminated
     assert_refused(EnvStateError, lambda: env.step(np.array([-1.0], dtype=np.float32)), "after the episode ended")
+
+
+# -- reset seeds ---------------------------------------------------------------------------------
+
+BAD_SEEDS = [-1, -(2**63), 2**32, 2**64, 1.5, 0.0, float("nan"), "1", True, [1], np.array([3]), np.float64(3.0),
+             np.int8(-1), np.timedelta64(3), np.random.default_rng(0)]
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("seed", BAD_SEEDS, ids=[repr(seed)[:30] for seed in BAD_SEEDS])
+def test_bad_seeds_raise_a_config_error_saying_what_a_seed_is(make, env_id, seed):
+    env = make(env_id)
+    assert_refused(ConfigError, lambda: env.reset(seed=seed), NAMES[env_id], "seed must be None or an integer in "
+                   "[0, 4_294_967_295]", "got", "reset(seed=0)")
+    assert_refused(EnvStateError, lambda: env.step(env.action_space.sample()), "before reset()")  # nothing started
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_numpy_integer_seeds_are_their_python_values(make, env_id):
+    env = make(env_id)
+    for seed in (np.int64(3), np.uint32(3), np.array(3)[()]):
+        assert np.array_equal(env.reset(seed=seed)[0], env.reset(seed=3)[0])
+    env.reset(seed=2**32 - 1)  # the largest seed
 
 
 # -- reset options -------------------------------------------------------------------------------
@@ -303,6 +351,8 @@ def test_a_refused_reset_leaves_the_running_episode_alone(make, env_id):
 
 # -- construction --------------------------------------------------------------------------------
 
+MANY_CUSTOMERS_WORLD = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=12, n_customers=20_000,
+                                                                  n_exposures=3_000))
 EMPTY_COLD_START_WORLD = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=12, n_customers=60,
                                                                     n_exposures=3_000, cold_start_share=0.0))
 
@@ -331,7 +381,32 @@ def _construction_cases(tables_run) -> list[tuple[str, str, dict, list[str]]]:
          ["price_range=(0.01, 0.02)", "leaves no price inside", "widen price_range"]),
         ("more customers than the world", PERSONALIZED_DISCOUNT_ID, {"n_customers": 5_000}, ["n_customers=5000"]),
         ("an unknown option", MARKDOWN_ID, {"horizon_length": 3}, ["unknown option", "horizon_length"]),
+        ("observations too big for memory", MARKDOWN_ID,
+         {"demand_run": tables_run, "embedding_dim": 4_096, "horizon": 10_000, "arrival_rate": 1.0},
+         ["precomputed observations would take 160,016 rows x 4,114 values", "lower horizon, n_products or "
+          "embedding_dim"]),
+        ("observations too big for memory", PERSONALIZED_DISCOUNT_ID,
+         {"demand_run": tables_run, "embedding_dim": 4_096, "horizon": 1_000_000},
+         ["precomputed observations would take 1,000,001 rows", "GiB", "lower horizon or embedding_dim"]),
+        ("observations too big for memory", COMPETITION_ID,
+         {"demand_run": tables_run, "embedding_dim": 4_096, "horizon": 10_000, "arrival_rate": 1.0},
+         ["precomputed observations would take 160,016 rows"]),
+        ("shoppers' weights too big for memory", MARKDOWN_ID,
+         {"world": MANY_CUSTOMERS_WORLD, "horizon": 10_000, "arrival_rate": 1.0},
+         ["shoppers' arrival weights per period would take 10,000 rows x 20,000 values", "world with fewer customers"]),
+        ("shoppers' weights too big for memory", COMPETITION_ID,
+         {"world": MANY_CUSTOMERS_WORLD, "horizon": 10_000, "arrival_rate": 1.0},
+         ["shoppers' arrival weights per period"]),
     ]
+    for env_id in ENV_IDS:
+        other = PersonalizedDiscountConfig() if env_id == MARKDOWN_ID else MarkdownConfig()
+        cases += [
+            ("a config of another environment", env_id, {"config": other},
+             ["config must be a", "got " + type(other).__name__]),
+            ("a config that is a string", env_id, {"config": "ladder"}, ["config must be a", "got str 'ladder'"]),
+            ("a config dictionary with a bad value", env_id, {"config": {"horizon": 0}},
+             ["horizon must be an integer"]),
+        ]
     return cases
 
 
@@ -342,5 +417,25 @@ CONSTRUCTION_CASE_IDS = [f"{NAMES[env_id]}: {case}" for case, env_id, _, _ in _c
 @pytest.mark.parametrize("index", range(len(CONSTRUCTION_CASE_IDS)), ids=CONSTRUCTION_CASE_IDS)
 def test_mistakes_in_the_config_raise_a_config_error_at_make_never_at_reset(small_world_config, tables_run, index):
     case, env_id, options, key_words = _construction_cases(tables_run)[index]
-    options = {"world": small_world_config, **options}
+    options = options if "config" in options else {"world": small_world_config, **options}
     assert_refused(ConfigError, lambda: gym.make(env_id, **options), NAMES[env_id], *key_words)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_a_run_rewritten_after_a_make_is_checked_again(small_world_config, tables_run, tmp_path, env_id):
+    """Markets are cached per run folder; a run corrupted since the last make must not be served from the cache."""
+    run = shutil.copytree(tables_run, tmp_path / "run")
+    gym.make(env_id, world=small_world_config, demand_source="fitted", demand_run=run)
+    card = json.loads((run / "demand_tables.json").read_text())
+    (run / "demand_tables.json").write_text(json.dumps({**card, "response": "banana"}))
+    assert_refused(DataError, lambda: gym.make(env_id, world=small_world_config, demand_source="fitted",
+                                               demand_run=run), "demand_tables.json: has response 'banana'")
+
+
+@pytest.mark.parametrize("env_id, config_class", [(MARKDOWN_ID, MarkdownConfig),
+                                                  (PERSONALIZED_DISCOUNT_ID, PersonalizedDiscountConfig),
+                                                  (COMPETITION_ID, CompetitionConfig)])
+def test_a_config_may_be_given_as_a_dictionary_with_overrides(small_world_config, env_id, config_class):
+    env = gym.make(env_id, config={"world": small_world_config, "horizon": 4}, ladder_size=3, action_space="ladder")
+    assert env.unwrapped.config == config_class(world=small_world_config, horizon=4, ladder_size=3,
+                                                action_space="ladder")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from pricegym.agents.discount_baselines import DISCOUNT_BASELINES
@@ -41,6 +45,8 @@ def test_a_missing_demand_run_is_one_error_line_naming_the_script(module, tmp_pa
     (["--episodes", "0"], "argument --episodes: expected a positive integer"),
     (["--episodes", "many"], "argument --episodes: expected a positive integer"),
     (["--seed", "-1"], "argument --seed: expected an integer >= 0; got '-1'"),
+    (["--seed", "4294967296"], "argument --seed: a seed must be an integer in [0, 4294967295]; got '4294967296'"),
+    (["--demand-run", ""], "argument --demand-run: expected a path; got ''"),
     (["--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_argument_errors_are_one_line_and_exit_1(module, arguments, message, capsys):
@@ -49,3 +55,24 @@ def test_argument_errors_are_one_line_and_exit_1(module, arguments, message, cap
     program = f"python -m {module.__name__}"
     assert len(lines) == 1 and lines[0].startswith(f"{program}: error: ") and message in lines[0]
     assert lines[0].endswith(f"(see `{program} --help`)")
+
+
+@pytest.mark.parametrize("module", [markdown_headroom, discount_headroom, competition_headroom])
+def test_a_file_given_as_demand_run_is_named_as_such(module, tmp_path, capsys):
+    (tmp_path / "tables.npz").write_text("not a folder")
+    assert module.main(["--episodes", "1", "--demand-run", str(tmp_path / "tables.npz")]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "holds no demand tables (it is a file, not a run folder)" in lines[0]
+    assert "pricegym fit-demand --world synthetic` with default sizes and seed" in lines[0]
+
+
+HEAVY_MODULES = ("torch", "pandas", "gymnasium", "pricegym.envs", "pricegym.worlds")
+
+
+@pytest.mark.parametrize("module", [markdown_headroom, discount_headroom, competition_headroom])
+def test_help_imports_no_heavy_library(module):
+    code = (f"import json, sys; import {module.__name__} as m; m.main(['--help']); "
+            f"print(json.dumps([name for name in {HEAVY_MODULES!r} if name in sys.modules]), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.startswith(f"usage: python -m {module.__name__}")
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == []

@@ -54,7 +54,7 @@ def read_raw_transactions(path: str | Path) -> pd.DataFrame:
             column, or a column whose values do not have the expected type.
     """
     path = Path(path)
-    if not path.is_file():
+    if not _is_file(path):
         raise DataError(
             path,
             "no such file; pass the path of online_retail.csv.gz (CLI: --data), or leave the path unset to download it",
@@ -84,6 +84,15 @@ def read_raw_transactions(path: str | Path) -> pd.DataFrame:
     return raw[list(RAW_COLUMNS)]
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; a path the system cannot even look up (too long) is a DataError."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError) as error:
+        raise DataError(path, f"cannot be read ({getattr(error, 'strerror', None) or error}); pass the path of "
+                              "online_retail.csv.gz") from None
+
+
 def _read(path: Path, **options: object) -> pd.DataFrame:
     """``pd.read_csv`` with blanks as missing, turning unreadable input into a :class:`DataError`."""
     compression = "gzip" if _is_gzip(path) else None
@@ -109,7 +118,7 @@ def _parse_numbers(values: pd.Series, name: str, path: Path, *, integer: bool, o
     bad = (numbers.isna() & values.notna()) | (values.isna() & (not optional))
     if integer:
         filled = numbers.fillna(0)
-        bad |= numbers.notna() & ~(np.isfinite(filled) & (filled % 1 == 0))
+        bad |= numbers.notna() & ~(np.isfinite(filled) & (filled % 1 == 0) & (filled.abs() < 2**63))  # int64
     if bad.any():
         _raise_bad(path, name, bad, values)
     return numbers.round().astype("Int64") if integer else numbers.astype("float64")
@@ -122,6 +131,12 @@ def _parse_dates(values: pd.Series, path: Path) -> pd.Series:
         dates = dates.fillna(pd.to_datetime(values[dates.isna()], format="ISO8601", errors="coerce"))
     if dates.isna().any():
         _raise_bad(path, "InvoiceDate", dates.isna(), values)
+    outside = (dates < pd.Timestamp.min) | (dates > pd.Timestamp.max)
+    if outside.any():
+        row = int(np.argmax(outside.to_numpy())) + 2
+        raise DataError(path, f"column 'InvoiceDate' holds {values[outside].iloc[0]!r} on line {row}, outside the "
+                              f"dates pricegym handles ({pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d}; "
+                              f"{int(outside.sum())} bad row(s)); fix or remove those rows")
     return dates.astype("datetime64[ns]")
 
 

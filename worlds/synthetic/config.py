@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, field
 from typing import Annotated
 
-import pandas as pd
 from pydantic import AfterValidator
 
-from pricegym.config_checks import Seed, config_dataclass, integer, number
+from pricegym.config_checks import IsoDate, Seed, config_dataclass, integer, number
 from pricegym.errors import ConfigError
 from pricegym.worlds.demand import ReferencePriceEffect
 
@@ -18,6 +17,12 @@ def _ordered(price_range: tuple[float, float]) -> tuple[float, float]:
         raise ValueError(f"must be (low, high) multiples of the list price with low < high; got {price_range!r}")
     return price_range
 
+
+MAX_EXPOSURES = 5_000_000
+"""Logged exposures at most: each takes about 0.7 kB while the world is built (3.5 GB here)."""
+MAX_CUSTOMER_PRODUCT_PAIRS = 2**26
+"""Customers x products at most: worlds and environments keep tables over every pair (utility at list price,
+price sensitivity, purchase probability), 512 MB each at this size."""
 
 Share = number(0.0, 1.0)
 HeldOutShare = number(0.0, 1.0, high_open=True)
@@ -31,8 +36,11 @@ class SyntheticWorldConfig:
     Attributes:
         seed: every random draw of the world (catalogue, population, truth, log) follows from it.
         n_products: products in the catalogue.
-        n_customers: persistent customers, each a member of one segment.
-        n_exposures: logged exposures (one customer sees one product at one price).
+        n_customers: persistent customers, each a member of one segment; ``n_customers x n_products``
+            is at most :data:`MAX_CUSTOMER_PRODUCT_PAIRS` (the demand tables of every pair must fit in
+            memory: either at its largest with the other's default fits).
+        n_exposures: logged exposures (one customer sees one product at one price); at most five
+            million, which take about 4 GB and 15 seconds to build.
         n_days: length of the logged period, in days from ``start_date``.
         start_date: first day of the log (ISO date).
         exploration_share: share of exposures priced uniformly at random in
@@ -46,11 +54,11 @@ class SyntheticWorldConfig:
     """
 
     seed: Seed = 0
-    n_products: integer(5, 100_000) = 160
-    n_customers: integer(1, 1_000_000) = 800
-    n_exposures: integer(1, 50_000_000) = 60_000
+    n_products: integer(5, 80_000) = 160
+    n_customers: integer(1, 400_000) = 800
+    n_exposures: integer(1, MAX_EXPOSURES) = 60_000
     n_days: integer(1, 100_000) = 364
-    start_date: str = "2024-01-01"
+    start_date: IsoDate = "2024-01-01"
     exploration_share: Share = 0.2
     exploration_price_range: Annotated[tuple[PriceMultiple, PriceMultiple], AfterValidator(_ordered)] = (0.6, 1.4)
     incumbent_price_noise: number(0.0, 2.0) = 0.05
@@ -60,15 +68,14 @@ class SyntheticWorldConfig:
     cold_start_share: HeldOutShare = 0.2
 
     def __post_init__(self) -> None:
+        pairs = self.n_customers * self.n_products
+        if pairs > MAX_CUSTOMER_PRODUCT_PAIRS:
+            raise ConfigError(f"synthetic world: n_customers x n_products = {self.n_customers:,} x {self.n_products:,} "
+                              f"= {pairs:,} pairs, more than the {MAX_CUSTOMER_PRODUCT_PAIRS:,} whose demand tables "
+                              "fit in memory; lower n_customers or n_products")
         if self.validation_share + self.test_share >= 1.0:
             raise ConfigError("synthetic world: validation_share + test_share must be below 1 so that training "
                               f"keeps some days; got {self.validation_share} + {self.test_share}")
-        try:
-            pd.Timestamp(self.start_date)
-        except ValueError as error:
-            raise ConfigError(
-                f"synthetic world: start_date must be an ISO date such as 2024-01-01; got {self.start_date!r}"
-            ) from error
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary of every parameter."""

@@ -26,6 +26,13 @@ def test_missing_file(tmp_path: Path) -> None:
     assert caught.value.source == str(path)
 
 
+@pytest.mark.parametrize("name", ["x" * 5_000 + ".csv", "a\0b.csv"])
+def test_a_path_the_system_cannot_look_up_is_a_data_error(tmp_path: Path, name: str) -> None:
+    with pytest.raises(DataError) as caught:
+        _load(tmp_path / name)
+    assert "online_retail.csv.gz" in caught.value.problem
+
+
 def test_missing_column_is_named(write_raw) -> None:
     header = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "Country")
     path = write_raw([GOOD[:6] + GOOD[7:]], header=header)
@@ -43,6 +50,10 @@ def test_missing_column_is_named(write_raw) -> None:
         ("UnitPrice", "£2.55", "'UnitPrice' should hold number values but line 3 holds '£2.55'"),
         ("CustomerID", "abc", "'CustomerID' should hold integer or blank values but line 3 holds 'abc'"),
         ("InvoiceDate", "yesterday", "'InvoiceDate' should hold date-time"),
+        ("Quantity", "99999999999999999999", "'Quantity' should hold integer values but line 3 holds '9999"),
+        ("CustomerID", "1e30", "'CustomerID' should hold integer or blank values but line 3 holds '1e30'"),
+        ("InvoiceDate", "9999-12-01 08:26:00", "'InvoiceDate' holds '9999-12-01 08:26:00' on line 3, outside"),
+        ("InvoiceDate", "1066-10-14 09:00:00", "outside the dates pricegym handles"),
     ],
 )
 def test_mistyped_column_is_named(write_raw, column: str, value: str, expected: str) -> None:

@@ -12,12 +12,19 @@ after each ``env.reset`` (SB3 models need no such call).
   best expected reward this period given the stock left, blind to the future.
 * :class:`DynamicProgramPolicy` - the oracle's optimal policy (fixed reference prices).
 * :class:`RandomPolicy` - uniformly random actions.
+
+``begin_episode`` before the first ``reset()`` raises :class:`~pricegym.errors.EnvStateError`; a season whose
+exact plan would take hours raises :class:`~pricegym.errors.ConfigError` (see
+:func:`~pricegym.envs.oracle.check_exact_cost`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from pricegym.envs.config import ENV_NAME
+from pricegym.envs.input_checks import episode_of
+from pricegym.envs.markdown import MarkdownEnv
 from pricegym.envs.oracle import (
     check_exact_cost,
     evaluate,
@@ -39,7 +46,7 @@ class RulePolicy:
 
     def begin_episode(self, env) -> None:
         """Called after ``env.reset``: read the season's products from the (unwrapped) environment."""
-        self.env = env.unwrapped
+        self.env = episode_of(env, MarkdownEnv, ENV_NAME, f"{type(self).__name__}.begin_episode()")
         season = (id(self.env), tuple(self.env.products.tolist()))
         if season != getattr(self, "_season", None):  # a season with other products: plan again
             self._season = season

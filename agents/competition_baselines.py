@@ -10,6 +10,10 @@ rivals' rules (:mod:`pricegym.envs.competition_oracle`).
   expected reward against the rivals' current prices, blind to how they will react tomorrow.
 * :class:`BestResponsePolicy` - the dynamic program's optimal policy (the ``upper_bound``).
 * :class:`~pricegym.agents.baselines.RandomPolicy` - uniformly random actions (shared by every environment).
+
+``begin_episode`` before the first ``reset()`` raises :class:`~pricegym.errors.EnvStateError`; a season whose
+plan would take hours or exhaust memory raises :class:`~pricegym.errors.ConfigError` (see
+:func:`~pricegym.envs.competition_oracle.check_best_response_cost` and :data:`MAX_MYOPIC_OPERATIONS`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from pricegym.agents.baselines import RandomPolicy
+from pricegym.envs.competition import CompetitionEnv
 from pricegym.envs.competition_config import ENV_NAME
 from pricegym.envs.competition_oracle import (
     best_response,
@@ -26,6 +31,7 @@ from pricegym.envs.competition_oracle import (
     price_grid,
     seller_choice_probabilities,
 )
+from pricegym.envs.input_checks import episode_of
 from pricegym.errors import ConfigError
 
 
@@ -40,7 +46,7 @@ class CompetitionRule:
 
     def begin_episode(self, env) -> None:
         """Called after ``env.reset``."""
-        self.env = env.unwrapped
+        self.env = episode_of(env, CompetitionEnv, ENV_NAME, f"{type(self).__name__}.begin_episode()")
         self.grid = price_grid(self.env, self.grid_size)
         self.plan()
 

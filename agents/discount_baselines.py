@@ -16,6 +16,9 @@ model knows; never the visit's random draw).
   expected margin once their reference price has settled at the price charged (no gain term), so
   it does not chase the temporary lift a discount gets from a higher memory.
 * :class:`~pricegym.agents.baselines.RandomPolicy` - uniformly random actions (shared by every environment).
+
+``begin_episode`` before the first ``reset()`` raises :class:`~pricegym.errors.EnvStateError`; planning
+that would play more than :data:`MAX_PLANNING_STEPS` steps raises :class:`~pricegym.errors.ConfigError`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from scipy.special import expit
 from pricegym.agents.baselines import RandomPolicy
 from pricegym.agents.rollout import episode_return
 from pricegym.envs.discount_config import ENV_NAME
+from pricegym.envs.input_checks import episode_of
+from pricegym.envs.personalized_discount import PersonalizedDiscountEnv
 from pricegym.errors import ConfigError
 
 PLANNING_SEED = 1_000_003
@@ -44,7 +49,7 @@ class DiscountRule:
 
     def begin_episode(self, env) -> None:
         """Called after ``env.reset``."""
-        self.env = env.unwrapped
+        self.env = episode_of(env, PersonalizedDiscountEnv, ENV_NAME, f"{type(self).__name__}.begin_episode()")
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
         return self._action(), None
@@ -124,8 +129,6 @@ class BestFixedDiscountPolicy(DiscountRule):
             self.share = self._best_share()
 
     def _best_share(self) -> float:
-        from pricegym.envs.personalized_discount import PersonalizedDiscountEnv
-
         actions = self.env.discount_actions
         shares = actions.ladder()[0] if actions.kind == "ladder" else np.linspace(
             0.0, self.env.config.max_discount, self.candidates)

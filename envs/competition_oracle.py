@@ -16,6 +16,11 @@ upper bound for every baseline; it is reported as ``upper_bound``. With box acti
 on its grid of prices: a policy free to pick any price in between could exceed it by the grid's
 resolution. The same recursion evaluates any
 policy of (period, previous price, levels) exactly.
+
+Every entry point takes the environment as ``gym.make`` returns it (or unwrapped) after ``reset()``
+(before it: :class:`~pricegym.errors.EnvStateError`), and refuses with a
+:class:`~pricegym.errors.ConfigError`, before computing anything, a ``grid_size`` outside ``[2, 1001]``
+or a season that would exhaust memory or take more than about a minute (:func:`check_best_response_cost`).
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pricegym.envs.competition import CompetitionEnv
 from pricegym.envs.competition_config import ENV_NAME
 from pricegym.envs.customer_stream import appeal_over_season
+from pricegym.envs.input_checks import checked_grid_size, episode_of
 from pricegym.envs.oracle import OracleResult
 from pricegym.envs.rivals import choice_probabilities, price_utility
 from pricegym.errors import ConfigError
@@ -58,6 +65,8 @@ class CompetitionSeason:
 
 def price_grid(env, grid_size: int = 41) -> np.ndarray:
     """The ladder's prices, or ``grid_size`` evenly spaced prices of the range."""
+    env = episode_of(env, CompetitionEnv, ENV_NAME, "price_grid()")
+    grid_size = checked_grid_size(ENV_NAME, grid_size)
     actions = env.price_actions
     if env.config.action_space == "ladder":
         return actions.ladder()[0]
@@ -67,6 +76,7 @@ def price_grid(env, grid_size: int = 41) -> np.ndarray:
 def period_utilities(env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``[T, C]`` utility at list price of every customer (demand row) by period, their ``[C]`` price
     sensitivity, and ``[T, C]`` the period's arrival weights."""
+    env = episode_of(env, CompetitionEnv, ENV_NAME, "period_utilities()")
     config, market = env.config, env.market
     days = (config.season_start_day + np.arange(config.horizon))[:, None]
     customers = np.arange(market.customer_weights.size)[None, :]
@@ -93,6 +103,8 @@ _CHUNK_VALUES = 2**22
 def check_best_response_cost(env, grid_size: int = 41, evaluations: int = 1) -> None:
     """Refuse, with a :class:`ConfigError` and before any computation, a season of ``env`` whose best
     response and ``evaluations`` policy evaluations would not fit in memory or would run for hours."""
+    env = episode_of(env, CompetitionEnv, ENV_NAME, "the best response")
+    grid_size = checked_grid_size(ENV_NAME, grid_size)
     config = env.config
     n_random = sum(name == "random" for name in config.rivals)
     joint = config.random_levels ** n_random
@@ -119,6 +131,7 @@ def competition_season(env, grid_size: int = 41) -> CompetitionSeason:
     the previous price, and the random rivals' part, which depends on the level drawn; the agent's
     expected sales are computed level by level, so memory grows with customers x grid^2 only.
     """
+    env = episode_of(env, CompetitionEnv, ENV_NAME, "competition_season()")
     check_best_response_cost(env, grid_size)
     config, rules, effect = env.config, env.rules, env.market.reference_effect
     grid = price_grid(env, grid_size)
@@ -168,6 +181,7 @@ def seller_choice_probabilities(env, period: int, agent_prices: np.ndarray, riva
 
     ``utilities`` is :func:`period_utilities` of the episode, if already computed.
     """
+    env = episode_of(env, CompetitionEnv, ENV_NAME, "seller_choice_probabilities()")
     intercept, slope, weights = utilities or period_utilities(env)
     agent_prices = np.asarray(agent_prices, dtype=float).reshape(-1, 1)
     prices = np.concatenate([agent_prices, np.broadcast_to(rival_prices, (agent_prices.shape[0], len(rival_prices)))],
@@ -224,6 +238,8 @@ def fixed_price_values(season: CompetitionSeason) -> np.ndarray:
 
 def competition_values(env, grid_size: int = 41) -> dict[str, float]:
     """Exact expected returns of the best response and the simple policies for the current episode."""
+    env = episode_of(env, CompetitionEnv, ENV_NAME, "competition_values()")
+    grid_size = checked_grid_size(ENV_NAME, grid_size)
     grid = env.config.ladder_size if env.config.action_space == "ladder" else grid_size
     check_best_response_cost(env, grid_size, evaluations=grid + 4)  # every fixed price and 4 others
     season = competition_season(env, grid_size)

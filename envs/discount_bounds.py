@@ -18,6 +18,10 @@ favourable reachable memory) can only raise what any policy earns.
   probability under the most favourable reference; the bound is its minimum over ``lambda``, per
   window (closed form per visit through the Wright omega function). It bounds expected margins, so
   it is compared with means over many episodes.
+
+Both solve every budget window at once, so their cost grows with the episode's visits (a million
+visits in single-visit windows take seconds). They take the environment as ``gym.make`` returns it
+(or unwrapped) after ``reset()``; before it they raise :class:`~pricegym.errors.EnvStateError`.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, wrightomega
 
+from pricegym.envs.discount_config import ENV_NAME
+from pricegym.envs.input_checks import episode_of
 from pricegym.envs.oracle import OracleResult
+from pricegym.envs.personalized_discount import PersonalizedDiscountEnv
 
 HINDSIGHT_METHOD = ("hindsight: knapsack of each budget window's visits at their reservation prices under the "
                     "most favourable reference prices, fractional relaxation")
@@ -42,6 +49,7 @@ def _visit_table(env) -> dict[str, np.ndarray]:
 def reservation_shares(env) -> np.ndarray:
     """Each visit's reservation price / list price under the most favourable reference (the list price):
     the visitor buys at ``p <= list price`` iff ``p / list < 1 + threshold / (slope + gain)``."""
+    env = episode_of(env, PersonalizedDiscountEnv, ENV_NAME, "reservation_shares()")
     return 1.0 + env.threshold / (env.slope + env.market.reference_effect.gain)
 
 
@@ -51,6 +59,7 @@ def hindsight_bound(env) -> OracleResult:
     Every budget window is solved at once (windows are rows of a ``[windows, budget_window]`` table), so
     the cost grows with the episode's visits, not with visits x windows.
     """
+    env = episode_of(env, PersonalizedDiscountEnv, ENV_NAME, "hindsight_bound()")
     visits = _visit_table(env)
     list_price, unit_cost = visits["list_price"], visits["unit_cost"]
     share = reservation_shares(env)
@@ -92,6 +101,7 @@ def expected_bound(env) -> OracleResult:
     golden-section search on ``[0, MAX_MULTIPLIER]``. Every multiplier tried gives a valid bound, and each
     window keeps the lowest.
     """
+    env = episode_of(env, PersonalizedDiscountEnv, ENV_NAME, "expected_bound()")
     visits = _visit_table(env)
     gain = env.market.reference_effect.gain
     index_at_list = env.intercept  # utility at list price; the gain term grows below it

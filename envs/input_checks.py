@@ -12,7 +12,11 @@ One function per kind of mistake, shared by Markdown-v0, PersonalizedDiscount-v0
   ``products``, a list (or tuple, or 1-D integer array) of exactly the episode's number of
   distinct product indices, each from the configured product pool;
 * **at step**, an :class:`~pricegym.errors.EnvStateError` before the first ``reset()`` and after
-  the episode ended (``terminated``): call ``reset()``.
+  the episode ended (``terminated``): call ``reset()``;
+* **for oracles, bounds and rule-based policies** (:func:`episode_of`, :func:`checked_grid_size`): an
+  :class:`~pricegym.errors.EnvStateError` before the first ``reset()``, a
+  :class:`~pricegym.errors.ConfigError` for another environment or a ``grid_size`` outside
+  ``[2, 1001]``.
 """
 
 from __future__ import annotations
@@ -74,7 +78,19 @@ def check_price_ranges(env_name: str, market: PricingMarket, pool: np.ndarray,
         raise ConfigError(f"{env_name}: price_range={price_range} leaves no price inside the range the demand "
                           f"source saw for {empty.size} of the {pool.size} products of the pool (e.g. product "
                           f"{product}: list price {market.list_prices[product]:.4g}, prices seen "
-                          f"{seen[0]:.4g}..{seen[1]:.4g}); widen price_range or set it to None")
+                          f"{seen[0]:.4g}..{seen[1]:.4g}); {_price_range_fix(market, price_range, seen)}")
+
+
+def _price_range_fix(market: PricingMarket, price_range: tuple[float, float] | None, seen: np.ndarray) -> str:
+    """How to get a non-empty price range, given why this one is empty."""
+    if market.source == "fitted":
+        if not np.isfinite(seen).all():
+            return "the fitted model saw no price of it: choose the other product_pool or refit on more data"
+        return "widen price_range or set it to None"
+    if price_range is None:
+        return ("the world's log holds no two prices of it: pass price_range=(low, high) as multiples of the list "
+                "price, or log more exposures (n_exposures)")
+    return "widen price_range"
 
 
 def check_precomputed(env_name: str, what: str, rows: int, width: int, itemsize: int, knobs: str) -> None:
@@ -157,6 +173,36 @@ def _integer_list(value: Any) -> list[int] | None:
 
 
 # -- step ----------------------------------------------------------------------------------------
+
+# -- oracles, bounds and rule-based policies -----------------------------------------------------
+
+GRID_SIZES = (2, 1_001)
+"""The price grids an oracle or a rule may search (as ladder sizes)."""
+
+
+def episode_of(env: Any, env_class: type, env_name: str, caller: str) -> Any:
+    """The unwrapped ``env_class`` environment of ``env`` (as ``gym.make`` returns it, or itself) whose episode
+    has started: oracles, bounds and model-based rules read that episode's products and draws.
+
+    Raises ConfigError for another environment, EnvStateError before the first ``reset()``.
+    """
+    unwrapped = getattr(env, "unwrapped", env)
+    if not isinstance(unwrapped, env_class):
+        raise ConfigError(f"{env_name}: {caller} computes for {env_name} environments; got "
+                          f"{type(unwrapped).__name__}; pass an environment made with gym.make('pricegym/{env_name}')")
+    if getattr(unwrapped, "_episode", NOT_STARTED) is NOT_STARTED:
+        raise out_of_order(env_name, caller, NOT_STARTED)
+    return unwrapped
+
+
+def checked_grid_size(env_name: str, grid_size: Any) -> int:
+    """``grid_size``, the prices an oracle or rule searches between a box action's bounds, as a Python int."""
+    low, high = GRID_SIZES
+    if is_integer(grid_size) and low <= int(grid_size) <= high:
+        return int(grid_size)
+    raise ConfigError(f"{env_name}: grid_size must be an integer in [{low}, {high:_}] (like ladder_size); got "
+                      f"{describe(grid_size)}")
+
 
 def out_of_order(env_name: str, call: str, episode: str) -> EnvStateError:
     """The error of ``call`` (``"step()"``, or ``"render()"`` before any reset) made while the episode is not

@@ -9,6 +9,7 @@ configuration: many environments (a vectorised env, a benchmark) share one.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -165,16 +166,28 @@ def build_market(world_config: WorldConfig, demand_source: str, demand_run: Path
     return _cached_market(world_config, demand_source, demand_run, _run_stamp(demand_run))
 
 
+_HASHED_BYTES = 1 << 20
+"""Run files up to this size are also hashed, so that a rewrite of the same size within the file system's
+time resolution is noticed too."""
+
+
 def _run_stamp(demand_run: Path | None) -> tuple:
-    """The name, size and modification time of every file of the run folder (empty when unreadable: the
-    run's checks then name the problem)."""
+    """The name, size and modification time (and, for small files, a hash) of every file of the run folder
+    (empty when unreadable: the run's checks then name the problem)."""
     if demand_run is None:
         return ()
     try:
         files = sorted(path for path in Path(demand_run).iterdir() if path.is_file())
-        return tuple((path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in files)
+        return tuple(_file_stamp(path) for path in files)
     except (OSError, ValueError):
         return ()
+
+
+def _file_stamp(path: Path) -> tuple:
+    status = path.stat()
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest() if status.st_size <= _HASHED_BYTES \
+        else None
+    return path.name, status.st_size, status.st_mtime_ns, digest
 
 
 @lru_cache(maxsize=4)
@@ -212,8 +225,13 @@ def _load_fitted(run: Path, world) -> tuple[LinearPriceDemand, dict[str, np.ndar
     expected_rows = tuple(world.customers["customer_id"]) if world.response == "purchase_probability" \
         else ("registered", "guest")
     if tables.product_ids != expected_products or tables.customer_ids != expected_rows:
-        raise DataError(run, f"was fitted on another world than this {world.name} world (its products or "
-                             "customers differ); fit-demand on this world, or configure the world the run used")
+        same_sizes = " (same sizes, other ids)" if len(tables.product_ids) == len(expected_products) else ""
+        raise DataError(run, f"was fitted on another world: its tables hold {len(tables.product_ids)} products and "
+                             f"{len(tables.customer_ids)} customer rows, this {world.name} world "
+                             f"{len(expected_products)} and {len(expected_rows)}"
+                             f"{same_sizes}"
+                             "; configure the world the run was fitted on (its model_card.json records it under "
+                             "config.world), or run `pricegym fit-demand` on this world")
     embeddings = None
     if (run / EMBEDDINGS_FILE).is_file():
         with np.load(run / EMBEDDINGS_FILE) as stored:

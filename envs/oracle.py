@@ -18,6 +18,11 @@ no policy can beat it. It is reported as ``upper_bound``, never as optimal.
 
 The same recursion evaluates any policy of (period, inventory) exactly: the best fixed price, the
 myopic "predict demand, pick the best price" rule, the list price, and uniformly random prices.
+
+Every entry point takes the environment as ``gym.make`` returns it (or unwrapped) after ``reset()``
+(before it: :class:`~pricegym.errors.EnvStateError`), and refuses with a
+:class:`~pricegym.errors.ConfigError`, before computing anything, a ``grid_size`` outside ``[2, 1001]``
+or a season that would take more than about a minute (:func:`check_season_cost`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,10 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit
 from scipy.stats import poisson
 
+from pricegym.envs.config import ENV_NAME
 from pricegym.envs.customer_stream import appeal_over_season
+from pricegym.envs.input_checks import checked_grid_size, episode_of
+from pricegym.envs.markdown import MarkdownEnv
 from pricegym.envs.market import PricingMarket
 from pricegym.errors import ConfigError
 
@@ -88,6 +96,8 @@ def season_problems(env, grid_size: int = 101, favourable_reference: bool = Fals
     The grid is the ladder for ladder actions, else ``grid_size`` evenly spaced prices of the range. A
     season too large to compute in about a minute raises ConfigError (:func:`check_season_cost`).
     """
+    env = episode_of(env, MarkdownEnv, ENV_NAME, "season_problems()")
+    grid_size = checked_grid_size(ENV_NAME, grid_size)
     check_season_cost(env, grid_size, evaluations=0)
     config, actions = env.config, env.price_actions
     if config.action_space == "ladder":
@@ -159,6 +169,8 @@ buyers of a season (about 20 seconds); beyond it the oracle refuses with a :clas
 def check_season_cost(env, grid_size: int = 101, evaluations: int = 1) -> None:
     """Refuse, before any computation, a season of ``env`` (after ``reset``) whose mean buyers or whose
     ``evaluations`` exact policy evaluations would take more than about a minute."""
+    env = episode_of(env, MarkdownEnv, ENV_NAME, "the oracle")
+    grid_size = checked_grid_size(ENV_NAME, grid_size)
     config = env.config
     grid = config.ladder_size if config.action_space == "ladder" else grid_size
     values = config.horizon * env.market.customer_weights.size * grid * len(env.products)
@@ -255,6 +267,7 @@ def fluid_upper_bound(problems: list[ProductSeason]) -> OracleResult:
 
 def markdown_oracle(env, grid_size: int = 101) -> OracleResult:
     """The oracle of the current episode: the exact DP with fixed reference prices, else the fluid bound."""
+    env = episode_of(env, MarkdownEnv, ENV_NAME, "markdown_oracle()")
     if env.config.reference_dynamics:
         return fluid_upper_bound(season_problems(env, grid_size, favourable_reference=True))
     check_season_cost(env, grid_size)
@@ -264,6 +277,8 @@ def markdown_oracle(env, grid_size: int = 101) -> OracleResult:
 def baseline_values(env, grid_size: int = 101) -> dict[str, float]:
     """Exact expected returns of the oracle and the simple policies for the current episode
     (fixed reference prices only)."""
+    env = episode_of(env, MarkdownEnv, ENV_NAME, "baseline_values()")
+    grid_size = checked_grid_size(ENV_NAME, grid_size)
     grid = env.config.ladder_size if env.config.action_space == "ladder" else grid_size
     check_season_cost(env, grid_size, evaluations=grid + 5)  # every fixed price, 4 others, the myopic rule twice
     problems = season_problems(env, grid_size)

@@ -215,7 +215,10 @@ class PersonalizedDiscountEnv(gym.Env):
 
         ``intercept`` and ``slope`` are the demand source's utility at list price and price
         sensitivity for this customer, product and day (no noise): a model-based rule may use them.
+        Raises EnvStateError before the first ``reset()``.
         """
+        if self._episode is NOT_STARTED:
+            raise out_of_order(ENV_NAME, "current_visit()", NOT_STARTED)
         visit = min(self.visit, self.config.horizon - 1)
         customer, slot = self._visitor_list[visit], self._viewed_list[visit]
         return {"customer": customer, "slot": slot, "list_price": self._list_price_list[slot],

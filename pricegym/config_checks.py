@@ -378,18 +378,25 @@ def _reason(error: BaseException) -> str:
     return " ".join(str(text).split())[:300]
 
 
+def as_config(owner: str, config_class: type[Config], config: Any) -> Config:
+    """``config`` as a ``config_class``: itself, the defaults for None, or the one a dictionary of options
+    describes; anything else is a :class:`ConfigError` that says what to pass."""
+    if config is None:
+        return config_class()
+    if isinstance(config, dict):
+        return config_from_dict(config_class, config)
+    if not isinstance(config, config_class):
+        article = "an" if config_class.__name__[0] in "AEIOU" else "a"
+        raise ConfigError(f"{owner}: config must be {article} {config_class.__name__}, a dictionary of its options or "
+                          f"None; got {type(config).__name__} {_short_repr(config)}; pass {config_class.__name__}(...) "
+                          "or the options as keywords")
+    return config
+
+
 def checked_config(owner: str, config_class: type[Config], config: Any, overrides: dict[str, Any]) -> Config:
     """The config an environment is built with: ``config`` (a ``config_class``, a dictionary of its options,
     or None for the defaults) with ``gymnasium.make(env_id, horizon=20)`` style keyword ``overrides``."""
-    if config is None:
-        config = config_class()
-    elif isinstance(config, dict):
-        config = config_from_dict(config_class, config)
-    elif not isinstance(config, config_class):
-        raise ConfigError(f"{owner}: config must be a {config_class.__name__}, a dictionary of its options or None; "
-                          f"got {type(config).__name__} {_short_repr(config)}; pass {config_class.__name__}(...) or "
-                          "the options as keywords")
-    return with_overrides(owner, config, overrides)
+    return with_overrides(owner, as_config(owner, config_class, config), overrides)
 
 
 def _short_repr(value: Any, limit: int = 60) -> str:

@@ -97,7 +97,10 @@ def test_the_light_defaults_mirror_the_configs():
     def default(config_class, name):
         return next(field.default for field in dataclasses.fields(config_class) if field.name == name)
 
+    from pricegym import cli_parsing, config_checks
+
     assert cli_defaults.WORLD_NAMES == WORLD_NAMES and cli_defaults.SPLIT_NAMES == SPLIT_NAMES
+    assert cli_parsing.LARGEST_SEED == config_checks.LARGEST_SEED
     assert cli_defaults.CONTEXT_SCHEMES == tuple(CONTEXT_SCHEMES)
     world = cli_defaults.WORLD
     for name in ("seed", "n_products", "n_customers", "n_exposures", "n_days", "exploration_share"):
@@ -232,7 +235,10 @@ def obstacles(tmp_path: Path) -> Path:
     pytest.param(["fit-demand", "--out", "/proc/pricegym-run"], "does not accept new files",
                  marks=pytest.mark.skipif(os.geteuid() != 0, reason="root passes the permission check")),
 ])
-def test_an_unwritable_target_is_one_line_before_any_work(obstacles, capsys, arguments, message):
+def test_an_unwritable_target_is_one_line_before_any_work(obstacles, capsys, monkeypatch, arguments, message):
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # so that the slow part would say it started
     arguments = [argument.replace("OUT", str(obstacles)) for argument in arguments]
     assert main([*arguments, *TINY] if arguments[0] == "world" else arguments) == 1
     captured = capsys.readouterr()

@@ -22,9 +22,9 @@ from pricegym.envs import CompetitionConfig, MarkdownConfig, PersonalizedDiscoun
 from pricegym.errors import ConfigError, DataError
 from pricegym.experiments.bench_speed import BenchSpeedConfig
 from pricegym.worlds.demand import ReferencePriceEffect
-from pricegym.worlds.online_retail import OnlineRetailConfig
-from pricegym.worlds.registry import WorldConfig
-from pricegym.worlds.synthetic import SyntheticWorldConfig
+from pricegym.worlds.online_retail import OnlineRetailConfig, load_online_retail
+from pricegym.worlds.registry import WorldConfig, load_world
+from pricegym.worlds.synthetic import SyntheticWorld, SyntheticWorldConfig
 
 CONFIG_CLASSES = (MarkdownConfig, PersonalizedDiscountConfig, CompetitionConfig, WorldConfig, SyntheticWorldConfig,
                   ReferencePriceEffect, OnlineRetailConfig, TextEncoderConfig, DemandTrainingConfig, FitDemandConfig,
@@ -201,6 +201,28 @@ def test_replace_validates_again():
 
 def test_a_world_name_is_short_for_its_config():
     assert MarkdownConfig(world="online-retail").world == WorldConfig(name="online-retail")
+
+
+@pytest.mark.parametrize("load, argument, words", [
+    (load_world, "atlantis", ["world: name must be one of 'synthetic', 'online-retail'", "got 'atlantis'"]),
+    (load_world, 3, ["world: config must be a WorldConfig, a dictionary of its options or None", "got int 3"]),
+    (load_world, SyntheticWorldConfig(), ["config must be a WorldConfig", "got SyntheticWorldConfig"]),
+    (load_world, {"synthetic": {"n_products": 2}}, ["world: synthetic.n_products must be an integer in [5,"]),
+    (SyntheticWorld.build, WorldConfig(), ["synthetic world: config must be a SyntheticWorldConfig", "WorldConfig"]),
+    (SyntheticWorld.build, "x", ["config must be a SyntheticWorldConfig", "got str 'x'"]),
+    (load_online_retail, "x", ["config must be an OnlineRetailConfig", "got str 'x'"]),
+])
+def test_a_world_is_built_from_its_config_a_dictionary_or_a_name_and_nothing_else(load, argument, words):
+    with pytest.raises(ConfigError) as caught:
+        load(argument)
+    assert all(word in str(caught.value) for word in words), str(caught.value)
+
+
+def test_a_world_is_built_from_a_dictionary_of_options_or_its_name():
+    small = {"n_products": 6, "n_customers": 5, "n_exposures": 50, "n_days": 10}
+    assert load_world({"synthetic": small}).products.shape[0] == 6
+    assert SyntheticWorld.build(small).customers.shape[0] == 5
+    assert load_world("synthetic").config == SyntheticWorldConfig()
 
 
 @pytest.mark.parametrize("name, content, error, words", [

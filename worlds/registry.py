@@ -6,7 +6,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
-from pricegym.config_checks import Seed, config_dataclass, number
+from pricegym.config_checks import Seed, as_config, config_dataclass, number
 from pricegym.worlds import WORLD_NAMES, World
 from pricegym.worlds.synthetic.config import SyntheticWorldConfig
 
@@ -32,8 +32,10 @@ class WorldConfig:
     seed: Seed = 0
 
 
-def load_world(config: WorldConfig) -> World:
-    """Build the synthetic world or load the online-retail one, as ``config`` says."""
+def load_world(config: WorldConfig | dict | str | None = None) -> World:
+    """Build the synthetic world or load the online-retail one, as ``config`` says (a :class:`WorldConfig`, a
+    dictionary of its options, a world name, or None for the default synthetic world)."""
+    config = WorldConfig(name=config) if isinstance(config, str) else as_config("world", WorldConfig, config)
     if config.name == "synthetic":
         from pricegym.worlds.synthetic import SyntheticWorld
 

@@ -13,6 +13,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from pricegym.agents.baselines import BestFixedPricePolicy, ListPricePolicy
+from pricegym.agents.competition_baselines import CompetitionMyopicPolicy
+from pricegym.agents.discount_baselines import MyopicDiscountPolicy
 from pricegym.envs import (
     COMPETITION_ID,
     MARKDOWN_ID,
@@ -21,6 +24,9 @@ from pricegym.envs import (
     MarkdownConfig,
     PersonalizedDiscountConfig,
 )
+from pricegym.envs.competition_oracle import competition_season, competition_values
+from pricegym.envs.discount_bounds import expected_bound, hindsight_bound
+from pricegym.envs.oracle import baseline_values, markdown_oracle, season_problems
 from pricegym.errors import ConfigError, DataError, EnvStateError, PricegymError
 from pricegym.worlds.registry import WorldConfig
 from pricegym.worlds.synthetic import SyntheticWorldConfig
@@ -349,8 +355,64 @@ def test_a_refused_reset_leaves_the_running_episode_alone(make, env_id):
     assert env2.unwrapped.np_random.bit_generator.state == state
 
 
+# -- oracles, bounds and rule-based policies -------------------------------------------------------
+
+def _begin(policy_class):
+    def begin(env, **options):
+        policy_class(**options).begin_episode(env)
+        return 0.0
+    return begin
+
+
+EPISODE_READERS = [  # (env id, what reads the episode, whether it takes grid_size)
+    (MARKDOWN_ID, markdown_oracle, True), (MARKDOWN_ID, baseline_values, True), (MARKDOWN_ID, season_problems, True),
+    (MARKDOWN_ID, _begin(BestFixedPricePolicy), True), (MARKDOWN_ID, _begin(ListPricePolicy), False),
+    (COMPETITION_ID, competition_values, True), (COMPETITION_ID, competition_season, True),
+    (COMPETITION_ID, _begin(CompetitionMyopicPolicy), True), (PERSONALIZED_DISCOUNT_ID, hindsight_bound, False),
+    (PERSONALIZED_DISCOUNT_ID, expected_bound, False), (PERSONALIZED_DISCOUNT_ID, _begin(MyopicDiscountPolicy), False),
+]
+READER_IDS = [f"{NAMES[env_id]}-{getattr(reader, '__name__', 'begin')}-{index}"
+              for index, (env_id, reader, _) in enumerate(EPISODE_READERS)]
+
+
+@pytest.mark.parametrize("env_id, reader, _", EPISODE_READERS, ids=READER_IDS)
+def test_oracles_bounds_and_rules_before_reset_say_to_call_reset(make, env_id, reader, _):
+    env = make(env_id)
+    assert_refused(EnvStateError, lambda: reader(env), NAMES[env_id], "called before reset()", "call reset()")
+
+
+@pytest.mark.parametrize("env_id, reader, _", EPISODE_READERS, ids=READER_IDS)
+def test_oracles_bounds_and_rules_take_the_environment_gym_make_returns(make, env_id, reader, _):
+    env = make(env_id, **SHORT[env_id])
+    env.reset(seed=0)
+    result = reader(env)  # the wrapped environment, not env.unwrapped
+    values = result.values() if isinstance(result, dict) else [getattr(result, "value", 0.0)]
+    assert all(np.isfinite(value) for value in values if isinstance(value, float))
+
+
+@pytest.mark.parametrize("env_id, reader, _", EPISODE_READERS, ids=READER_IDS)
+def test_oracles_bounds_and_rules_refuse_another_environment(make, env_id, reader, _):
+    other = make(COMPETITION_ID if env_id != COMPETITION_ID else MARKDOWN_ID)
+    other.reset(seed=0)
+    assert_refused(ConfigError, lambda: reader(other), f"computes for {NAMES[env_id]} environments", "got")
+
+
+BAD_GRID_SIZES = [0, 1, -5, 1_002, 2.5, True, None, "41", np.float64(41.0)]
+
+
+@pytest.mark.parametrize("env_id, reader", [(env_id, reader) for env_id, reader, takes in EPISODE_READERS if takes],
+                         ids=[name for name, (_, _, takes) in zip(READER_IDS, EPISODE_READERS, strict=True) if takes])
+@pytest.mark.parametrize("grid_size", BAD_GRID_SIZES, ids=[repr(size) for size in BAD_GRID_SIZES])
+def test_a_bad_grid_size_is_one_config_error(make, env_id, reader, grid_size):
+    env = make(env_id)
+    env.reset(seed=0)
+    assert_refused(ConfigError, lambda: reader(env, grid_size=grid_size),
+                   "grid_size must be an integer in [2, 1_001]", "got")
+
+
 # -- construction --------------------------------------------------------------------------------
 
+SPARSE_LOG_WORLD = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=12, n_customers=60, n_exposures=1))
 MANY_CUSTOMERS_WORLD = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=12, n_customers=20_000,
                                                                   n_exposures=3_000))
 EMPTY_COLD_START_WORLD = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=12, n_customers=60,
@@ -391,6 +453,10 @@ def _construction_cases(tables_run) -> list[tuple[str, str, dict, list[str]]]:
         ("observations too big for memory", COMPETITION_ID,
          {"demand_run": tables_run, "embedding_dim": 4_096, "horizon": 10_000, "arrival_rate": 1.0},
          ["precomputed observations would take 160,016 rows"]),
+        ("a log without two prices of a product", MARKDOWN_ID, {"world": SPARSE_LOG_WORLD},
+         ["price_range=None leaves no price", "pass price_range=(low, high)"]),
+        ("a log without two prices of a product", COMPETITION_ID, {"world": SPARSE_LOG_WORLD},
+         ["pass price_range=(low, high)"]),
         ("shoppers' weights too big for memory", MARKDOWN_ID,
          {"world": MANY_CUSTOMERS_WORLD, "horizon": 10_000, "arrival_rate": 1.0},
          ["shoppers' arrival weights per period would take 10,000 rows x 20,000 values", "world with fewer customers"]),
@@ -421,15 +487,37 @@ def test_mistakes_in_the_config_raise_a_config_error_at_make_never_at_reset(smal
     assert_refused(ConfigError, lambda: gym.make(env_id, **options), NAMES[env_id], *key_words)
 
 
+def test_a_log_without_prices_is_priced_by_an_explicit_price_range():
+    env = gym.make(MARKDOWN_ID, world=SPARSE_LOG_WORLD, price_range=(0.5, 1.5))
+    env.reset(seed=0)
+    assert np.isfinite(env.step(env.action_space.sample())[1])
+
+
+def _banana_response(run) -> None:
+    card = json.loads((run / "demand_tables.json").read_text())
+    (run / "demand_tables.json").write_text(json.dumps({**card, "response": "banana"}))
+
+
+def _nan_intercept(run) -> None:
+    """The same archive, of the same size, with one NaN."""
+    with np.load(run / "demand_tables.npz") as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["intercept"] = arrays["intercept"].copy()
+    arrays["intercept"][0, 0] = np.nan
+    np.savez(run / "demand_tables.npz", **arrays)
+
+
 @pytest.mark.parametrize("env_id", ENV_IDS)
-def test_a_run_rewritten_after_a_make_is_checked_again(small_world_config, tables_run, tmp_path, env_id):
+@pytest.mark.parametrize("corrupt, words", [(_banana_response, "demand_tables.json: has response 'banana'"),
+                                            (_nan_intercept, "non-finite value(s) in intercept")])
+def test_a_run_rewritten_after_a_make_is_checked_again(small_world_config, tables_run, tmp_path, env_id, corrupt,
+                                                       words):
     """Markets are cached per run folder; a run corrupted since the last make must not be served from the cache."""
     run = shutil.copytree(tables_run, tmp_path / "run")
     gym.make(env_id, world=small_world_config, demand_source="fitted", demand_run=run)
-    card = json.loads((run / "demand_tables.json").read_text())
-    (run / "demand_tables.json").write_text(json.dumps({**card, "response": "banana"}))
+    corrupt(run)
     assert_refused(DataError, lambda: gym.make(env_id, world=small_world_config, demand_source="fitted",
-                                               demand_run=run), "demand_tables.json: has response 'banana'")
+                                               demand_run=run), words)
 
 
 @pytest.mark.parametrize("env_id, config_class", [(MARKDOWN_ID, MarkdownConfig),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import shutil
+import tracemalloc
 
 import gymnasium as gym
 import numpy as np
@@ -22,10 +23,10 @@ from pricegym.agents.baselines import BestFixedPricePolicy
 from pricegym.agents.competition_baselines import CompetitionMyopicPolicy
 from pricegym.agents.discount_baselines import BestFixedDiscountPolicy
 from pricegym.config_checks import NumericRange, numeric_ranges
-from pricegym.envs import CompetitionConfig, MarkdownConfig, PersonalizedDiscountConfig
+from pricegym.envs import CompetitionConfig, MarkdownConfig, PersonalizedDiscountConfig, oracle
 from pricegym.envs.competition_oracle import competition_values
 from pricegym.envs.discount_bounds import expected_bound, hindsight_bound
-from pricegym.envs.oracle import baseline_values, markdown_oracle
+from pricegym.envs.oracle import baseline_values, markdown_oracle, season_problems
 from pricegym.envs.render import render_season
 from pricegym.errors import ConfigError
 from pricegym.worlds.demand import ReferencePriceEffect
@@ -232,3 +233,18 @@ def test_a_season_of_the_most_products_and_periods_renders_in_bounded_time():
                 "units_sold": rng.integers(0, 3, products)} for _ in range(periods)]
     image = render_season(history, periods, 10, np.ones(products), np.full(products, 2.0))
     assert image.shape == (384, 512, 3) and image.std() > 0
+
+
+def test_the_mean_buyers_of_a_long_season_on_a_fine_grid_take_bounded_memory(small_world_config, monkeypatch):
+    """Periods x customers x grid prices at once took gigabytes at the edges; they are computed a few periods at
+    a time, with the same result."""
+    env = gym.make("pricegym/Markdown-v0", world=small_world_config, horizon=300, action_space="ladder",
+                   ladder_size=1_001).unwrapped
+    env.reset(seed=0)
+    tracemalloc.start()
+    buyers = season_problems(env)[0].buyers
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 300 * 2**20, f"{peak / 2**20:.0f} MiB"
+    monkeypatch.setattr(oracle, "_CHUNK_VALUES", 1)  # one period at a time
+    np.testing.assert_allclose(season_problems(env)[0].buyers, buyers, rtol=1e-12)

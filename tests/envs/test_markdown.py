@@ -185,3 +185,9 @@ def test_a_run_fitted_on_another_world_is_refused(tables_run):
     other_world = WorldConfig()  # the default synthetic world: other products and customers
     with pytest.raises(DataError, match="another world"):
         MarkdownEnv(MarkdownConfig(world=other_world, demand_source="fitted", demand_run=tables_run))
+
+
+def test_a_run_fitted_on_another_world_is_refused_with_both_sizes(tables_run):
+    with pytest.raises(DataError, match=r"fitted on another world: its tables hold 30 products .* this synthetic "
+                                        r"world 160 and 800.*config\.world"):
+        gym.make("pricegym/Markdown-v0", demand_source="fitted", demand_run=tables_run)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pricegym.config_checks import as_config
 from pricegym.worlds.demand import DemandModel, Response
 from pricegym.worlds.online_retail.catalogue import build_products, price_ranges
 from pricegym.worlds.online_retail.cleaning import CUSTOMER_TYPES, clean_sales
@@ -99,7 +100,7 @@ def load_online_retail(config: OnlineRetailConfig | None = None) -> OnlineRetail
         DataError: for a missing, unreadable or malformed file, or one with no sale left after
             cleaning (see :mod:`pricegym.worlds.online_retail.cleaning`).
     """
-    config = OnlineRetailConfig() if config is None else config
+    config = as_config("online-retail world", OnlineRetailConfig, config)
     path = config.data_path if config.data_path is not None else fetch_online_retail(config.cache_dir)
     sales, removed = clean_sales(read_raw_transactions(path), source=path)
     splits = make_splits(

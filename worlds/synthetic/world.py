@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pricegym.config_checks import as_config
 from pricegym.worlds.demand import MarketContext
 from pricegym.worlds.schema import validate_transactions
 from pricegym.worlds.splits import SPLIT_NAMES, Splits, make_splits
@@ -59,7 +60,7 @@ class SyntheticWorld:
     @classmethod
     def build(cls, config: SyntheticWorldConfig | None = None) -> SyntheticWorld:
         """Draw the catalogue, population, truth and market, then simulate the log."""
-        config = config or SyntheticWorldConfig()
+        config = as_config("synthetic world", SyntheticWorldConfig, config)
         streams = dict(zip(RANDOM_STREAMS, _spawn(config.seed, len(RANDOM_STREAMS)), strict=True))
         products = build_catalogue(config.n_products, streams["catalogue"])
         segments = build_segments(streams["population"])

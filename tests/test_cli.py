@@ -15,13 +15,13 @@ import pytest
 
 from pricegym import cli_defaults
 from pricegym.cli import RESERVED_COMMANDS, build_parser, main
+from pricegym.cli_interrupts import terminate_as_interrupt
 from pricegym.cli_parsing import (
     INTERRUPTED_EXIT,
     QUIET_LIBRARIES,
     quiet_libraries,
     run_command,
     status,
-    terminate_as_interrupt,
     user_error_message,
 )
 from pricegym.errors import ConfigError

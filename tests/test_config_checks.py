@@ -14,7 +14,8 @@ import pytest
 
 from pricegym.agents.fit_pricer import FitPricerConfig
 from pricegym.agents.pricer_training import PricerTrainingConfig
-from pricegym.config_checks import config_from_dict, config_to_dict, load_config, numeric_ranges, save_config
+from pricegym.config_checks import config_from_dict, config_to_dict, numeric_ranges
+from pricegym.config_files import load_config, save_config
 from pricegym.encoders.demand_training import DemandTrainingConfig
 from pricegym.encoders.fit_demand import FitDemandConfig
 from pricegym.encoders.text_encoder import TextEncoderConfig

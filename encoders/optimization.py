@@ -47,5 +47,5 @@ def require_finite_loss(loss: torch.Tensor, what: str) -> float:
     value = float(loss.detach())
     if not math.isfinite(value):
         raise PricegymError(f"fine-tuning {what} diverged: the batch loss is {value}; lower the learning rates "
-                            "(--encoder-lr, --head-lr) or max_grad_norm, and run again")
+                            "(--encoder-lr, or the config's head_learning_rate) or max_grad_norm, and run again")
     return value

@@ -172,8 +172,6 @@ def _integer_list(value: Any) -> list[int] | None:
     return None
 
 
-# -- step ----------------------------------------------------------------------------------------
-
 # -- oracles, bounds and rule-based policies -----------------------------------------------------
 
 GRID_SIZES = (2, 1_001)

@@ -52,10 +52,14 @@ def terminate_as_interrupt() -> Iterator[None]:
         INTERRUPTED.clear()  # writes made after the command, in the same process, are not refused
 
 
-def _interrupt(_signum: int, frame: FrameType | None) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     """The handler of SIGINT and SIGTERM: note the interrupt and raise :class:`KeyboardInterrupt`, or, inside
-    a finaliser (where Python would swallow it), raise it again shortly (:func:`_retry_interrupt`)."""
+    a finaliser (where Python would swallow it), raise it again shortly (:func:`_retry_interrupt`). The retry
+    (SIGALRM) does nothing while a :class:`KeyboardInterrupt` is already being handled (its ``finally`` blocks
+    and ``__exit__`` methods, which remove partial outputs and temporary folders, are running)."""
     INTERRUPTED.set()
+    if signum == signal.SIGALRM and isinstance(sys.exc_info()[1], KeyboardInterrupt):
+        return  # the retry of an interrupt already on its way: raising again would cut its clean-up short
     if _in_finaliser(frame):
         _retry_interrupt()
         return

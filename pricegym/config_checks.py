@@ -143,8 +143,18 @@ def _iso_date(value: str) -> str:
     return value
 
 
-IsoDate = Annotated[StrictStr, AfterValidator(_iso_date), Field(description="an ISO date YYYY-MM-DD")]
-"""A calendar day spelled ``YYYY-MM-DD`` (``""``, ``"now"``, ``"NaT"`` and ``"1/2/2024"`` are refused)."""
+def _date_as_text(value: Any) -> Any:
+    """A ``datetime.date`` (what YAML reads an unquoted ``2024-03-01`` as) as its ``YYYY-MM-DD`` spelling; a
+    ``datetime`` (a time of day too) unchanged, for the field to refuse."""
+    if type(value) is datetime.date:
+        return value.isoformat()
+    return value
+
+
+IsoDate = Annotated[StrictStr, BeforeValidator(_date_as_text), AfterValidator(_iso_date),
+                    Field(description="an ISO date YYYY-MM-DD")]
+"""A calendar day spelled ``YYYY-MM-DD``, or a ``datetime.date`` (an unquoted date in a YAML file); ``""``,
+``"now"``, ``"NaT"`` and ``"1/2/2024"`` are refused."""
 
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 
@@ -201,6 +211,9 @@ def config_error(owner: str, cls: type, error: ValidationError) -> ConfigError:
     expected = field_info.description if field_info is not None and field_info.description else None
     if expected is None and problem["type"] == "literal_error":
         expected = f"one of {problem['ctx']['expected'].replace(' or ', ', ')}"
+    if expected is None and problem["type"] == "path_type":  # pydantic says "Input is not a valid path for ..."
+        optional_path = field_info is not None and type(None) in getattr(field_info.annotation, "__args__", ())
+        expected = f"{'None or ' if optional_path else ''}a path (a str or pathlib.Path)"
     expected = expected or problem["msg"].replace("Input should be", "").strip()
     return ConfigError(f"{where} must be {expected}; got {problem['input']!r}{_default_hint(field_info)}")
 
@@ -314,9 +327,3 @@ def with_overrides(owner: str, config: Config, overrides: dict[str, Any]) -> Con
     if unknown:
         raise ConfigError(f"{owner}: unknown option(s) {unknown}; valid options are {sorted(known)}")
     return dataclasses.replace(config, **overrides)
-
-
-def check_choice(owner: str, name: str, value: str, valid: tuple[str, ...]) -> None:
-    """``value`` must be one of ``valid`` (for choices known only at run time)."""
-    if value not in valid:
-        raise ConfigError(f"{owner}: unknown {name} {value!r}; choose one of {', '.join(valid)}")

@@ -186,14 +186,10 @@ def _refuse_current_folder(target: Path) -> None:
                          f"name a new folder inside it (e.g. {_example(target, 'folder')})")
 
 
-def prepare_target(target: str | Path, kind: TargetKind) -> Path:
-    """Check ``target`` (:func:`check_target`), create its missing parent folders and remove a stale partial
-    left by an earlier run that was killed."""
-    return _prepare(target, kind)[0]
-
-
 def _prepare(target: str | Path, kind: TargetKind) -> tuple[Path, list[Path]]:
-    """:func:`prepare_target`, and the parent folders it created (outermost first)."""
+    """Check ``target`` (:func:`check_target`), create its missing parent folders and remove a stale partial
+    left by an earlier run that was killed; ``target`` as a path, and the parent folders created (outermost
+    first)."""
     target = check_target(target, kind)
     created = [parent for parent in reversed(target.parents) if not parent.exists()]
     with _as_write_error(target, every_os_error=True):

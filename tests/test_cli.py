@@ -502,6 +502,32 @@ def test_ctrl_c_swallowed_by_a_finaliser_still_interrupts_and_writes_nothing(tmp
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_retry_of_a_swallowed_ctrl_c_does_not_cut_short_the_cleanup_it_started(capsys):
+    import signal
+    import time
+
+    from pricegym.cli_interrupts import RETRY_INTERRUPT_S
+    from pricegym.safe_writes import raise_if_interrupted
+
+    cleaned = []
+
+    def command() -> int:
+        try:
+            Finaliser()  # the interrupt is swallowed there, so an alarm will raise it again shortly...
+            raise_if_interrupted()  # ...but a write helper raises it first
+        finally:
+            time.sleep(4 * RETRY_INTERRUPT_S)  # a slow clean-up (a big partial folder, the scratch folder)
+            cleaned.append(True)
+        return 0
+
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
+    assert run_command("pricegym", command) == INTERRUPTED_EXIT
+    assert cleaned == [True]
+    assert capsys.readouterr().err.strip().splitlines() == ["pricegym: interrupted"]
+    assert {number: signal.getsignal(number) for number in before} == before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 def test_the_libraries_are_quiet_unless_the_user_says_otherwise(monkeypatch):
     for name in (*QUIET_LIBRARIES, "HF_HUB_DISABLE_PROGRESS_BARS"):
         monkeypatch.delenv(name, raising=False)

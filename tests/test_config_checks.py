@@ -125,6 +125,8 @@ def test_a_bad_value_names_the_field_the_value_and_the_valid_range(options, word
     (WorldConfig, {"synthetic": {"n_customers": 100_000, "n_products": 80_000}}, "n_customers x n_products"),
     (MarkdownConfig, {"horizon": np.array([10])}, "horizon must be an integer"),
     (MarkdownConfig, {"horizon": np.timedelta64(10)}, "horizon must be an integer"),
+    (MarkdownConfig, {"demand_run": 3}, "demand_run must be None or a path (a str or pathlib.Path); got 3"),
+    (BenchSpeedConfig, {"cache_dir": 3}, "cache_dir must be a path (a str or pathlib.Path); got 3"),
 ])
 def test_every_config_refuses_out_of_range_values_with_one_config_error(config_class, options, field):
     with pytest.raises(ConfigError, match=re.escape(field)):
@@ -264,6 +266,15 @@ def test_a_missing_or_misnamed_config_file_is_refused(tmp_path):
         load_config(MarkdownConfig, tmp_path / "nul\0.json")
     with pytest.raises(DataError, match="cannot be read"):
         load_config(MarkdownConfig, tmp_path / ("x" * 5_000 + ".json"))
+
+
+def test_an_unquoted_yaml_date_is_read_as_that_date(tmp_path):
+    path = tmp_path / "world.yaml"
+    path.write_text("synthetic:\n  start_date: 2024-03-01\n")  # YAML reads it as a datetime.date
+    assert load_config(WorldConfig, path).synthetic.start_date == "2024-03-01"
+    path.write_text("synthetic:\n  start_date: 2024-03-01 12:00:00\n")  # a time of day is still refused
+    with pytest.raises(ConfigError, match="start_date must be an ISO date YYYY-MM-DD"):
+        load_config(WorldConfig, path)
 
 
 def test_a_config_is_saved_into_missing_folders_or_refused_in_one_line(tmp_path):

@@ -21,7 +21,7 @@ import hashlib
 import importlib.util
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -421,9 +421,10 @@ def _load(config: TextEncoderConfig, label: str, local_dir: str | None) -> tuple
                           f"({type(err).__name__}: {_first_line(err)}); {_LOAD_FIX}") from err
     require_encoder_only(model_config, config.model_name)  # before any weight is read
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
-        model, info = AutoModel.from_pretrained(source, config=model_config, local_files_only=local_only,
-                                                output_loading_info=True)
+        with _no_loading_bar():
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
+            model, info = AutoModel.from_pretrained(source, config=model_config, local_files_only=local_only,
+                                                    output_loading_info=True)
     except Exception as err:
         raise ConfigError(f"text encoder: cannot load model {config.model_name!r} "
                           f"({type(err).__name__}: {_first_line(err)}); {_LOAD_FIX}") from err
@@ -434,6 +435,21 @@ def _load(config: TextEncoderConfig, label: str, local_dir: str | None) -> tuple
     if local_dir is not None and not missing:
         file_fingerprint = _weights_file_fingerprint(Path(local_dir))
     return model, tokenizer, revision, file_fingerprint
+
+
+@contextlib.contextmanager
+def _no_loading_bar() -> Iterator[None]:
+    """transformers' "Loading weights" bar off while a model loads (environments load one at construction),
+    then as it was."""
+    from transformers.utils import logging as transformers_logging
+
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            transformers_logging.enable_progress_bar()
 
 
 def _first_line(err: BaseException) -> str:

@@ -24,8 +24,9 @@ from pricegym.envs.input_checks import (
     checked_seed,
     out_of_order,
 )
+from pricegym.envs.markdown import product_embedding_table
 from pricegym.envs.market import PricingMarket, build_market, draw_customers, stacked_cdf
-from pricegym.envs.observation import SCALE_CAP, FeatureLayout
+from pricegym.envs.observation import EMBEDDING_BOUND, MARKET_FEATURES, SCALE_CAP, FeatureLayout
 from pricegym.envs.price_actions import PriceActions
 from pricegym.envs.render import render_competition
 from pricegym.envs.rivals import RivalRules, follow_weights
@@ -62,9 +63,23 @@ class CompetitionEnv(gym.Env):
     accepted).
 
     ## Observation space
-    A bounded ``Box``: the product's LM embedding (projected), time left, the agent's previous
-    price and the rivals' current prices (positions in the range), the agent's and each rival's
-    sales last period / arrival rate, list price / catalogue median, and the day's market.
+    A bounded ``Box`` laid out as ``env.unwrapped.observation_layout`` says
+    (:class:`~pricegym.envs.observation.FeatureLayout`; R rivals, d = the embedding size:
+    ``embedding_dim``, the encoder's size for None, 0 with ``observe_embeddings=False``):
+
+    | part | size | bounds | meaning |
+    |---|---|---|---|
+    | product_embedding | d | [-5, 5] | the product's LM embedding (reduced) |
+    | time_left | 1 | [0, 1] | periods left / horizon |
+    | list_price | 1 | [0, 10] | list price / catalogue median list price |
+    | market | 12 | [0, 1] | the period's weekday and season one-hots, holiday |
+    | previous_price | 1 | [0, 1] | the agent's previous price, position in its range |
+    | rival_prices | R | [0, 1] | each rival's current price, position in the range |
+    | recent_sales | 1 | [0, 10] | the agent's units sold last period / arrival rate |
+    | rival_recent_sales | R | [0, 10] | each rival's units sold last period / arrival rate |
+
+    The embedding is the demand run's fine-tuned one, or the text encoder's of the product's text
+    (ground truth), through ``env.unwrapped.embedding_reduction`` (:mod:`pricegym.envs.embeddings`).
 
     ## Rewards
     Revenue (or margin, ``reward="margin"``) of the agent's sales in the period.
@@ -101,17 +116,18 @@ class CompetitionEnv(gym.Env):
             raise ConfigError(f"{ENV_NAME} needs a world whose demand is a purchase probability per customer (the "
                               f"synthetic world); this world's demand is {self.market.demand.response}")
         self.n_rivals = len(config.rivals)
-        self.embeddings = self.market.project_embeddings(config.embedding_dim)
-        self.layout = FeatureLayout((
-            ("product_embedding", self.embeddings.shape[1], -5.0, 5.0),
-            ("time_left", 1, 0.0, 1.0),
-            ("list_price", 1, 0.0, SCALE_CAP),
-            ("market", 12, 0.0, 1.0),
-            ("previous_price", 1, 0.0, 1.0),
-            ("rival_prices", self.n_rivals, 0.0, 1.0),
-            ("recent_sales", 1, 0.0, SCALE_CAP),
-            ("rival_recent_sales", self.n_rivals, 0.0, SCALE_CAP),
-        ))
+        self.embedding_reduction, self.embeddings = product_embedding_table(ENV_NAME, config, self.market)
+        self.layout = FeatureLayout.of([
+            ("product_embedding", self.embeddings.shape[1], -EMBEDDING_BOUND, EMBEDDING_BOUND,
+             "the product's LM embedding (reduced)", True),
+            ("time_left", 1, 0.0, 1.0, "periods left / horizon"),
+            ("list_price", 1, 0.0, SCALE_CAP, "list price / catalogue median list price"),
+            ("market", MARKET_FEATURES, 0.0, 1.0, "the period's weekday (7), season (4) one-hots and holiday (1)"),
+            ("previous_price", 1, 0.0, 1.0, "the agent's previous price, position in its allowed range"),
+            ("rival_prices", self.n_rivals, 0.0, 1.0, "each rival's current price, position in the range"),
+            ("recent_sales", 1, 0.0, SCALE_CAP, "the agent's units sold last period / arrival rate"),
+            ("rival_recent_sales", self.n_rivals, 0.0, SCALE_CAP, "each rival's units sold last period / arrival rate"),
+        ], self.embeddings.shape[1])
         self.slices = self.layout.slices()
         self.observation_space = self.layout.space()
         check_observation_table(ENV_NAME, SEASONS_PER_DRAW * (config.horizon + 1), self.observation_space.shape[0],
@@ -130,6 +146,11 @@ class CompetitionEnv(gym.Env):
         self._follow = follow_weights(config.rivals, config.undercut_share)
         self.history: list[dict[str, object]] = []
         self._episode = NOT_STARTED
+
+    @property
+    def observation_layout(self) -> FeatureLayout:
+        """The named parts of the observation (slice, size, bounds, meaning)."""
+        return self.layout
 
     # -- episode -------------------------------------------------------------------------------
 

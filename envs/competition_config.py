@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from pricegym.config_checks import config_dataclass, integer, number
+from pricegym.config_checks import Flag, config_dataclass, integer, number
+from pricegym.encoders.text_encoder import TextEncoderConfig
 from pricegym.envs.config_checks import (
+    DEFAULT_EMBEDDING_CACHE_DIR,
     ActionSpace,
     AppealDecay,
     ArrivalRate,
@@ -26,7 +28,9 @@ from pricegym.envs.config_checks import (
     World,
     check_customer_rows,
     check_demand_source,
+    env_text_encoder,
 )
+from pricegym.envs.embeddings import DEFAULT_EMBEDDING_DIM
 from pricegym.errors import ConfigError
 from pricegym.worlds.registry import WorldConfig
 
@@ -57,9 +61,10 @@ class CompetitionConfig:
         horizon: periods (days) in the season.
         arrival_rate: mean customers per period (Poisson).
         reward: ``"revenue"`` or ``"margin"``.
-        action_space, ladder_size, price_range, product_pool, embedding_dim, season_start_day,
-        appeal_decay, shopper_mix_shift: as for Markdown-v0 (:class:`~pricegym.envs.MarkdownConfig`);
-            rivals' prices are kept in the same range as the agent's.
+        action_space, ladder_size, price_range, product_pool, observe_embeddings, embedding_dim,
+        text_encoder, embedding_cache_dir, season_start_day, appeal_decay, shopper_mix_shift: as for
+            Markdown-v0 (:class:`~pricegym.envs.MarkdownConfig`); rivals' prices are kept in the same
+            range as the agent's.
     """
 
     world: World = field(default_factory=WorldConfig)
@@ -77,7 +82,10 @@ class CompetitionConfig:
     ladder_size: LadderSize = 21
     price_range: PriceRange = None
     product_pool: ProductPool = "train"
-    embedding_dim: EmbeddingDim = 8
+    observe_embeddings: Flag = True
+    embedding_dim: EmbeddingDim = DEFAULT_EMBEDDING_DIM
+    text_encoder: TextEncoderConfig = field(default_factory=env_text_encoder)
+    embedding_cache_dir: Path = DEFAULT_EMBEDDING_CACHE_DIR
     season_start_day: SeasonStartDay = 240
     appeal_decay: AppealDecay = 1.0
     shopper_mix_shift: ShopperMixShift = 3.0

@@ -6,7 +6,9 @@ from dataclasses import field
 from pathlib import Path
 
 from pricegym.config_checks import Flag, config_dataclass, integer, number, optional
+from pricegym.encoders.text_encoder import TextEncoderConfig
 from pricegym.envs.config_checks import (
+    DEFAULT_EMBEDDING_CACHE_DIR,
     ActionSpace,
     AppealDecay,
     ArrivalRate,
@@ -22,7 +24,9 @@ from pricegym.envs.config_checks import (
     World,
     check_customer_rows,
     check_demand_source,
+    env_text_encoder,
 )
+from pricegym.envs.embeddings import DEFAULT_EMBEDDING_DIM
 from pricegym.worlds.registry import WorldConfig
 
 ENV_NAME = "Markdown-v0"
@@ -57,8 +61,17 @@ class MarkdownConfig:
         product_pool: draw products from the training products or the cold-start test products.
         reference_dynamics: if True, each product's reference price moves after every period,
             ``r <- theta * r + (1 - theta) * price``; if False it stays at the list price.
-        embedding_dim: size of the fixed random projection of product embeddings in the
-            observation (0: no embeddings). Embeddings come from ``demand_run`` when given.
+        observe_embeddings: if True (default), the observation holds the LM embeddings of what each
+            decision is about; False removes them (for ablations; no encoder is loaded).
+        embedding_dim: None keeps each full embedding (standardised); an integer k keeps the first k
+            principal components of a PCA fitted once per world and encoder on the catalogue's and
+            the population's embeddings (:mod:`pricegym.envs.embeddings`; the default, 48, keeps 95%
+            of the variance on the default world with all-MiniLM-L6-v2); at most the encoder's size.
+            The share of variance kept is ``env.unwrapped.embedding_reduction.explained_variance``.
+        text_encoder: the encoder of the world's product and customer texts when ``demand_run`` does
+            not supply fine-tuned embeddings (ground truth): by default all-MiniLM-L6-v2 on the CPU;
+            ``model_name="tiny-random-bert"`` builds a tiny random BERT in code (tests).
+        embedding_cache_dir: the on-disk embedding cache of ``text_encoder`` (computed once).
         season_start_day: the world calendar's day on which the season starts.
         appeal_decay: utility the products lose, linearly, from the first to the last period
             (novelty wears off); 0 keeps demand stationary.
@@ -83,7 +96,10 @@ class MarkdownConfig:
     price_range: PriceRange = None
     product_pool: ProductPool = "train"
     reference_dynamics: Flag = False
-    embedding_dim: EmbeddingDim = 8
+    observe_embeddings: Flag = True
+    embedding_dim: EmbeddingDim = DEFAULT_EMBEDDING_DIM
+    text_encoder: TextEncoderConfig = field(default_factory=env_text_encoder)
+    embedding_cache_dir: Path = DEFAULT_EMBEDDING_CACHE_DIR
     season_start_day: SeasonStartDay = 240
     appeal_decay: AppealDecay = 1.0
     shopper_mix_shift: ShopperMixShift = 3.0

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BeforeValidator
 
 from pricegym.config_checks import integer, number, optional
+from pricegym.encoders.text_encoder import TextEncoderConfig
 from pricegym.errors import ConfigError
 from pricegym.worlds.registry import WorldConfig
 
@@ -33,7 +35,16 @@ PriceRange = optional(Annotated[tuple[PriceMultiple, PriceMultiple], AfterValida
 Horizon = integer(1, 10_000)
 ArrivalRate = number(0.01, 1_000.0)
 LadderSize = integer(2, 1_001)
-EmbeddingDim = integer(0, 4_096)
+EmbeddingDim = optional(integer(1, 4_096), "None (the full vector) or an integer in [1, 4096] (principal components)")
+DEFAULT_EMBEDDING_CACHE_DIR = Path(".cache/embeddings")
+
+
+def env_text_encoder() -> TextEncoderConfig:
+    """The environments' default text encoder: all-MiniLM-L6-v2 on the CPU (a few hundred short texts, once;
+    environment worker processes never touch a GPU)."""
+    return TextEncoderConfig(device="cpu")
+"""Where the text encoder's embeddings of a world's texts are cached (as for ``fit-pricer`` and
+``bench-speed``)."""
 SeasonStartDay = integer(0, 100_000)
 AppealDecay = number(0.0, 50.0)
 ShopperMixShift = number(-20.0, 20.0)

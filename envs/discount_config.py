@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import field
 from pathlib import Path
 
-from pricegym.config_checks import config_dataclass, integer, number
+from pricegym.config_checks import Flag, config_dataclass, integer, number
+from pricegym.encoders.text_encoder import TextEncoderConfig
 from pricegym.envs.config_checks import (
+    DEFAULT_EMBEDDING_CACHE_DIR,
     ActionSpace,
     DemandSource,
     EmbeddingDim,
@@ -15,7 +17,9 @@ from pricegym.envs.config_checks import (
     SeasonStartDay,
     World,
     check_demand_source,
+    env_text_encoder,
 )
+from pricegym.envs.embeddings import DEFAULT_EMBEDDING_DIM
 from pricegym.worlds.registry import WorldConfig
 
 ENV_NAME = "PersonalizedDiscount-v0"
@@ -46,8 +50,17 @@ class PersonalizedDiscountConfig:
         ladder_size: discounts on the ladder.
         visits_per_day: visits per calendar day (market conditions change daily).
         product_pool: ``"train"`` or ``"cold_start"`` products.
-        embedding_dim: size of the fixed random projections of customer and product embeddings
-            in the observation (0: none).
+        observe_embeddings: if True (default), the observation holds the LM embeddings of what each
+            decision is about; False removes them (for ablations; no encoder is loaded).
+        embedding_dim: None keeps each full embedding (standardised); an integer k keeps the first k
+            principal components of a PCA fitted once per world and encoder on the catalogue's and
+            the population's embeddings (:mod:`pricegym.envs.embeddings`; the default, 48, keeps 95%
+            of the variance on the default world with all-MiniLM-L6-v2); at most the encoder's size.
+            The share of variance kept is ``env.unwrapped.embedding_reduction.explained_variance``.
+        text_encoder: the encoder of the world's product and customer texts when ``demand_run`` does
+            not supply fine-tuned embeddings (ground truth): by default all-MiniLM-L6-v2 on the CPU;
+            ``model_name="tiny-random-bert"`` builds a tiny random BERT in code (tests).
+        embedding_cache_dir: the on-disk embedding cache of ``text_encoder`` (computed once).
         season_start_day: the world calendar's day of the first visit.
     """
 
@@ -64,7 +77,10 @@ class PersonalizedDiscountConfig:
     ladder_size: LadderSize = 11
     visits_per_day: integer(1, 1_000_000) = 20
     product_pool: ProductPool = "train"
-    embedding_dim: EmbeddingDim = 8
+    observe_embeddings: Flag = True
+    embedding_dim: EmbeddingDim = DEFAULT_EMBEDDING_DIM
+    text_encoder: TextEncoderConfig = field(default_factory=env_text_encoder)
+    embedding_cache_dir: Path = DEFAULT_EMBEDDING_CACHE_DIR
     season_start_day: SeasonStartDay = 240
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ from pricegym.config_checks import checked_config
 from pricegym.envs.config import ENV_NAME, MarkdownConfig
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import SeasonBatch, buyers_with_memory, draw_seasons
+from pricegym.envs.embeddings import EmbeddingReduction, observed_embeddings
 from pricegym.envs.input_checks import (
     ENDED,
     NOT_STARTED,
@@ -26,7 +27,7 @@ from pricegym.envs.input_checks import (
     out_of_order,
 )
 from pricegym.envs.market import PricingMarket, build_market, stacked_cdf
-from pricegym.envs.observation import ObservationLayout
+from pricegym.envs.observation import FeatureLayout, markdown_layout
 from pricegym.envs.price_actions import PriceActions
 from pricegym.envs.render import render_season
 
@@ -61,9 +62,24 @@ class MarkdownEnv(gym.Env):
     (:mod:`pricegym.envs.price_actions` lists what is accepted).
 
     ## Observation space
-    A bounded ``Box`` (:class:`~pricegym.envs.observation.ObservationLayout`): the products' LM
-    embeddings (projected), inventory left, time left, current prices, list prices, last period's
-    sales, the next period's market conditions and competitor prices.
+    A bounded ``Box`` laid out as ``env.unwrapped.observation_layout`` says
+    (:class:`~pricegym.envs.observation.FeatureLayout`; K products, d = the embedding size:
+    ``embedding_dim``, the encoder's size for None, 0 with ``observe_embeddings=False``):
+
+    | part | size | bounds | meaning |
+    |---|---|---|---|
+    | product_embeddings | K x d | [-5, 5] | each product's LM embedding (reduced), in slot order |
+    | inventory_left | K | [0, 1] | units left / initial units |
+    | time_left | 1 | [0, 1] | periods left / horizon |
+    | price_position | K | [0, 1] | current price's position in its allowed range |
+    | list_price | K | [0, 10] | list price / catalogue median list price |
+    | recent_sales | K | [0, 10] | last period's units sold / arrival rate |
+    | market | 12 | [0, 1] | next period's weekday and season one-hots, holiday |
+    | competitor_gap | K | [-1, 1] | competitor price / list price - 1, clipped (0: unknown) |
+
+    The embeddings are the demand run's fine-tuned ones, or the text encoder's of the products'
+    texts (ground truth), through ``env.unwrapped.embedding_reduction``
+    (:mod:`pricegym.envs.embeddings`).
 
     ## Rewards
     Revenue (or margin, ``reward="margin"``) of the period's sales, minus ``holding_cost`` per
@@ -100,8 +116,8 @@ class MarkdownEnv(gym.Env):
         self.pool = pool = checked_product_pool(ENV_NAME, self.market, self.config.product_pool,
                                                 self.config.n_products)
         check_price_ranges(ENV_NAME, self.market, pool, self.config.price_range)
-        self.embeddings = self.market.project_embeddings(self.config.embedding_dim)
-        self.layout = ObservationLayout(self.config.n_products, self.embeddings.shape[1])
+        self.embedding_reduction, self.embeddings = product_embedding_table(ENV_NAME, self.config, self.market)
+        self.layout = markdown_layout(self.config.n_products, self.embeddings.shape[1])
         self.slices = self.layout.slices()
         self.observation_space = self.layout.space()
         check_observation_table(ENV_NAME, SEASONS_PER_DRAW * (self.config.horizon + 1), self.observation_space.shape[0],
@@ -121,6 +137,11 @@ class MarkdownEnv(gym.Env):
         self._sales_scale = 1.0 / self.config.arrival_rate
         self.history: list[dict[str, np.ndarray]] = []
         self._episode = NOT_STARTED
+
+    @property
+    def observation_layout(self) -> FeatureLayout:
+        """The named parts of the observation (slice, size, bounds, meaning)."""
+        return self.layout
 
     # -- episode -------------------------------------------------------------------------------
 
@@ -225,7 +246,7 @@ class MarkdownEnv(gym.Env):
         inventory = self._initial_inventory(products)
         days = (config.season_start_day + np.arange(config.horizon + 1)) % market.n_days
         rows = np.zeros((products.shape[0], config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
-        rows[:, :, parts["embeddings"]] = self.embeddings[products].reshape(products.shape[0], 1, -1)
+        rows[:, :, parts["product_embeddings"]] = self.embeddings[products].reshape(products.shape[0], 1, -1)
         rows[:, :, parts["list_price"]] = np.minimum(list_prices / self.catalogue_median_price, 10.0)[:, None, :]
         rows[:, :, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
         rows[:, :, parts["market"]] = market.market_feature_table[days]
@@ -266,3 +287,13 @@ class MarkdownEnv(gym.Env):
                                                  self.np_random)
         self._batch = self._batch_features(products)
         self.season = 0
+
+
+def product_embedding_table(env_name: str, config, market: PricingMarket
+                            ) -> tuple[EmbeddingReduction | None, np.ndarray]:
+    """The reduction and ``[products, d]`` reduced product embeddings (d = 0, no reduction, without them)."""
+    if not config.observe_embeddings:
+        return None, np.zeros((market.list_prices.size, 0), np.float32)
+    observed = observed_embeddings(market, env_name, config.demand_run, config.text_encoder,
+                                   config.embedding_cache_dir, config.embedding_dim)
+    return observed.reduction, observed.products

@@ -21,8 +21,6 @@ from pricegym.worlds.demand import LinearPriceDemand, MarketContext, ReferencePr
 from pricegym.worlds.registry import WorldConfig, load_world
 from pricegym.worlds.synthetic.market import build_calendar
 
-PROJECTION_SEED = 20_240_901
-
 
 @dataclass(frozen=True)
 class PricingMarket:
@@ -42,6 +40,9 @@ class PricingMarket:
         product_embeddings: ``[products, d]`` fine-tuned LM embeddings (d = 0 when none).
         customer_embeddings: ``[customers, d]`` the same for the customers' profiles (demand rows).
         source: ``"ground_truth"`` or ``"fitted"``.
+        product_texts, customer_texts: each product's and each demand row's text (a customer's
+            profile, or a customer type's description), which the text encoder embeds when no
+            demand run supplies embeddings (:mod:`pricegym.envs.embeddings`).
     """
 
     demand: LinearPriceDemand
@@ -58,6 +59,8 @@ class PricingMarket:
     product_embeddings: np.ndarray
     source: str
     customer_embeddings: np.ndarray | None = None
+    product_texts: tuple[str, ...] = ()
+    customer_texts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # tables derived once, so that a reset only gathers from them
@@ -101,10 +104,6 @@ class PricingMarket:
         return MarketContext(self.weekday[days], self.season[days], self.holiday[days],
                              self.competitor_prices[days, products])
 
-    def project_embeddings(self, dimension: int) -> np.ndarray:
-        """Product embeddings reduced once by a fixed random projection and standardised."""
-        return _project(self.product_embeddings, self.list_prices.size, dimension)
-
     def product_pool(self, name: str) -> np.ndarray:
         """Indices of the ``"train"`` or ``"cold_start"`` products."""
         return self.train_products if name == "train" else self.cold_start_products
@@ -122,28 +121,6 @@ class PricingMarket:
                 wanted_low, wanted_high = np.maximum(wanted_low, low), np.minimum(wanted_high, high)
             low, high = wanted_low, wanted_high
         return low, high
-
-    def project_customer_embeddings(self, dimension: int) -> np.ndarray:
-        """Customer (demand row) embeddings, reduced like :meth:`project_embeddings`."""
-        vectors = np.zeros((self.customer_weights.size, 0)) if self.customer_embeddings is None \
-            else self.customer_embeddings
-        return _project(vectors, self.customer_weights.size, dimension)
-
-
-def _project(vectors: np.ndarray, rows: int, dimension: int) -> np.ndarray:
-    """A fixed random projection to ``dimension`` columns, standardised and clipped to [-5, 5]."""
-    if dimension == 0 or vectors.shape[1] == 0:
-        return np.zeros((rows, 0), dtype=np.float32)
-    rng = np.random.default_rng(PROJECTION_SEED)
-    largest = float(np.abs(vectors).max(initial=0.0))
-    if largest > 0:  # the projection is standardised, so scaling is free, and keeps huge vectors finite
-        vectors = vectors / largest
-    projected = vectors @ rng.normal(size=(vectors.shape[1], dimension))
-    projected = (projected - projected.mean(axis=0)) / np.maximum(projected.std(axis=0), 1e-9)
-    return np.clip(projected, -5.0, 5.0).astype(np.float32)
-
-
-
 
 def stacked_cdf(period_weights: np.ndarray) -> np.ndarray:
     """Per-period CDFs laid end to end, period t's shifted by t, so one search draws for all periods."""
@@ -212,9 +189,20 @@ def _cached_market(world_config: WorldConfig, demand_source: str, demand_run: Pa
         unit_costs=world.products["unit_cost"].to_numpy(float), price_ranges=np.asarray(price_ranges, float),
         train_products=np.flatnonzero(~cold), cold_start_products=np.flatnonzero(cold), weekday=weekday,
         season=season, holiday=holiday, competitor_prices=competitor,
-        product_embeddings=np.zeros((products.size, 0)) if embeddings is None else embeddings["product_vectors"],
+        product_embeddings=np.zeros((products.size, 0)) if embeddings is None
+        else embeddings.get("product_vectors", np.zeros((products.size, 0))),
         customer_embeddings=None if embeddings is None else embeddings.get("customer_vectors"), source=demand_source,
+        product_texts=tuple(world.products["product_text"]), customer_texts=_customer_texts(world),
     )
+
+
+def _customer_texts(world) -> tuple[str, ...]:
+    """The text of every demand row: a customer's profile, or a customer type's description."""
+    if world.response == "purchase_probability":
+        return tuple(world.customers["customer_text"])
+    from pricegym.encoders.demand_rows import CUSTOMER_TYPE_PROFILES
+
+    return tuple(CUSTOMER_TYPE_PROFILES[name] for name in ("registered", "guest"))
 
 
 def _load_fitted(run: Path, world) -> tuple[LinearPriceDemand, dict[str, np.ndarray] | None]:

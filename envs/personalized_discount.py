@@ -11,6 +11,7 @@ from scipy.special import logit
 from pricegym.config_checks import checked_config
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.discount_config import ENV_NAME, PersonalizedDiscountConfig
+from pricegym.envs.embeddings import observed_embeddings
 from pricegym.envs.input_checks import (
     ENDED,
     NOT_STARTED,
@@ -23,7 +24,7 @@ from pricegym.envs.input_checks import (
     out_of_order,
 )
 from pricegym.envs.market import PricingMarket, build_market
-from pricegym.envs.observation import SCALE_CAP, FeatureLayout
+from pricegym.envs.observation import EMBEDDING_BOUND, MARKET_FEATURES, SCALE_CAP, FeatureLayout
 from pricegym.envs.price_actions import PriceActions
 from pricegym.envs.render import render_discounts
 from pricegym.errors import ConfigError
@@ -62,10 +63,27 @@ class PersonalizedDiscountEnv(gym.Env):
     (:mod:`pricegym.envs.price_actions` lists what is accepted).
 
     ## Observation space
-    A bounded ``Box``: the visitor's and the product's LM embeddings (projected; from
-    ``demand_run``), the visitor's reference price / list price - 1, their smoothed purchase rate
-    and visits so far, budget left / budget, visits left in the budget window and the episode,
-    list price / catalogue median, unit cost / list price, and the day's market conditions.
+    A bounded ``Box`` laid out as ``env.unwrapped.observation_layout`` says
+    (:class:`~pricegym.envs.observation.FeatureLayout`; d = the embedding size: ``embedding_dim``,
+    the encoder's size for None, 0 with ``observe_embeddings=False``):
+
+    | part | size | bounds | meaning |
+    |---|---|---|---|
+    | customer_embedding | d | [-5, 5] | the visitor's profile's LM embedding (reduced) |
+    | product_embedding | d | [-5, 5] | the viewed product's LM embedding (reduced) |
+    | reference_gap | 1 | [-1, 1] | the visitor's reference price for the product / list price - 1 |
+    | purchase_rate | 1 | [0, 1] | the visitor's (purchases + 1) / (visits + 2) |
+    | visits_so_far | 1 | [0, 10] | the visitor's visits so far / expected visits per customer |
+    | budget_left | 1 | [0, 1] | discount budget left / budget |
+    | window_left | 1 | [0, 1] | visits left in the budget window / window |
+    | time_left | 1 | [0, 1] | visits left / horizon |
+    | list_price | 1 | [0, 10] | the viewed product's list price / catalogue median list price |
+    | unit_cost_share | 1 | [0, 10] | the viewed product's unit cost / list price |
+    | market | 12 | [0, 1] | the day's weekday and season one-hots, holiday |
+
+    Both embeddings go through one reduction (``env.unwrapped.embedding_reduction``, fitted on the
+    catalogue and the population): the demand run's fine-tuned vectors, or the text encoder's of
+    the customer's profile and the product's text (ground truth; :mod:`pricegym.envs.embeddings`).
 
     ## Rewards
     Margin: price - unit cost when the customer buys, else 0.
@@ -102,21 +120,23 @@ class PersonalizedDiscountEnv(gym.Env):
                                                   self.config.demand_run)
         self._check_market()
         config = self.config
-        self.customer_embeddings = self.market.project_customer_embeddings(config.embedding_dim)
-        self.product_embeddings = self.market.project_embeddings(config.embedding_dim)
-        self.layout = FeatureLayout((
-            ("customer_embedding", self.customer_embeddings.shape[1], -5.0, 5.0),
-            ("product_embedding", self.product_embeddings.shape[1], -5.0, 5.0),
-            ("reference_gap", 1, -1.0, 1.0),
-            ("purchase_rate", 1, 0.0, 1.0),
-            ("visits_so_far", 1, 0.0, SCALE_CAP),
-            ("budget_left", 1, 0.0, 1.0),
-            ("window_left", 1, 0.0, 1.0),
-            ("time_left", 1, 0.0, 1.0),
-            ("list_price", 1, 0.0, SCALE_CAP),
-            ("unit_cost_share", 1, 0.0, SCALE_CAP),
-            ("market", 12, 0.0, 1.0),
-        ))
+        self._embedding_tables()
+        bound = EMBEDDING_BOUND
+        self.layout = FeatureLayout.of([
+            ("customer_embedding", self.customer_embeddings.shape[1], -bound, bound,
+             "the visitor's profile's LM embedding (reduced)", True),
+            ("product_embedding", self.product_embeddings.shape[1], -bound, bound,
+             "the viewed product's LM embedding (reduced)", True),
+            ("reference_gap", 1, -1.0, 1.0, "the visitor's reference price for the product / list price - 1"),
+            ("purchase_rate", 1, 0.0, 1.0, "the visitor's (purchases + 1) / (visits + 2)"),
+            ("visits_so_far", 1, 0.0, SCALE_CAP, "the visitor's visits so far / expected visits per customer"),
+            ("budget_left", 1, 0.0, 1.0, "discount budget left / budget"),
+            ("window_left", 1, 0.0, 1.0, "visits left in the budget window / window"),
+            ("time_left", 1, 0.0, 1.0, "visits left / horizon"),
+            ("list_price", 1, 0.0, SCALE_CAP, "the viewed product's list price / catalogue median list price"),
+            ("unit_cost_share", 1, 0.0, SCALE_CAP, "the viewed product's unit cost / list price"),
+            ("market", MARKET_FEATURES, 0.0, 1.0, "the day's weekday (7), season (4) one-hots and holiday (1)"),
+        ], self.product_embeddings.shape[1])
         self.slices = self.layout.slices()
         self.observation_space = self.layout.space()
         check_observation_table(ENV_NAME, config.horizon + 1, self.observation_space.shape[0],
@@ -130,6 +150,26 @@ class PersonalizedDiscountEnv(gym.Env):
                                                               "budget_left")]
         self.history: list[dict[str, float]] = []
         self._episode = NOT_STARTED
+
+    @property
+    def observation_layout(self) -> FeatureLayout:
+        """The named parts of the observation (slice, size, bounds, meaning)."""
+        return self.layout
+
+    def _embedding_tables(self) -> None:
+        """The reduction and the reduced embeddings of every demand row and product (none when ablated)."""
+        config, market = self.config, self.market
+        self.embedding_reduction = None
+        self.customer_embeddings = np.zeros((market.customer_weights.size, 0), np.float32)
+        self.product_embeddings = np.zeros((market.list_prices.size, 0), np.float32)
+        if config.observe_embeddings:
+            observed = observed_embeddings(market, ENV_NAME, config.demand_run, config.text_encoder,
+                                           config.embedding_cache_dir, config.embedding_dim)
+            self.embedding_reduction = observed.reduction
+            self.customer_embeddings, self.product_embeddings = observed.customers, observed.products
+            if self.customer_embeddings.shape[1] != self.product_embeddings.shape[1]:
+                raise ConfigError(f"{ENV_NAME}: the demand run holds product embeddings but none of the "
+                                  "customers; refit it, or set observe_embeddings=False")
 
     # -- episode -------------------------------------------------------------------------------
 

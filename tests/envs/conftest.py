@@ -18,7 +18,7 @@ def small_world_config() -> WorldConfig:
     return SMALL_WORLD
 
 
-def _truth_tables_run(folder, price_ranges) -> object:
+def _truth_tables_run(folder, price_ranges, embedding_width: int = 12) -> object:
     """Demand tables equal to the small world's truth in a neutral market, with the given price ranges
     (``[products, 2]``, or a function of the logged ranges), and random embeddings."""
     world = load_world(SMALL_WORLD)
@@ -35,8 +35,8 @@ def _truth_tables_run(folder, price_ranges) -> object:
     )
     folder = tables.save(folder)
     rng = np.random.default_rng(0)
-    np.savez(folder / "embeddings.npz", product_vectors=rng.normal(size=(len(world.products), 12)),
-             customer_vectors=rng.normal(size=(len(world.customers), 12)))
+    np.savez(folder / "embeddings.npz", product_vectors=rng.normal(size=(len(world.products), embedding_width)),
+             customer_vectors=rng.normal(size=(len(world.customers), embedding_width)))
     return folder
 
 
@@ -46,6 +46,13 @@ def tables_run(tmp_path_factory) -> object:
     (what fit-demand writes, without the minutes of fine-tuning), with embeddings."""
     return _truth_tables_run(tmp_path_factory.mktemp("fitted-run"),
                              lambda logged, list_prices: 0.5 + 0.5 * logged)  # a narrower band
+
+
+@pytest.fixture(scope="session")
+def wide_tables_run(tmp_path_factory) -> object:
+    """The tables of :func:`tables_run` with 4,096-dimensional embeddings (observations too big to precompute)."""
+    return _truth_tables_run(tmp_path_factory.mktemp("wide-run"), lambda logged, list_prices: 0.5 + 0.5 * logged,
+                             embedding_width=4_096)
 
 
 @pytest.fixture(scope="session")

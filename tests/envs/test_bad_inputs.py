@@ -419,7 +419,7 @@ EMPTY_COLD_START_WORLD = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_pr
                                                                     n_exposures=3_000, cold_start_share=0.0))
 
 
-def _construction_cases(tables_run) -> list[tuple[str, str, dict, list[str]]]:
+def _construction_cases(tables_run, wide_tables_run=None) -> list[tuple[str, str, dict, list[str]]]:
     """(case, env id, options of gym.make, key words) of every mistake refused at construction."""
     fitted = {"demand_source": "fitted", "demand_run": tables_run}
     cases = []
@@ -444,14 +444,14 @@ def _construction_cases(tables_run) -> list[tuple[str, str, dict, list[str]]]:
         ("more customers than the world", PERSONALIZED_DISCOUNT_ID, {"n_customers": 5_000}, ["n_customers=5000"]),
         ("an unknown option", MARKDOWN_ID, {"horizon_length": 3}, ["unknown option", "horizon_length"]),
         ("observations too big for memory", MARKDOWN_ID,
-         {"demand_run": tables_run, "embedding_dim": 4_096, "horizon": 10_000, "arrival_rate": 1.0},
+         {"demand_run": wide_tables_run, "embedding_dim": None, "horizon": 10_000, "arrival_rate": 1.0},
          ["precomputed observations would take 160,016 rows x 4,114 values", "lower horizon, n_products or "
           "embedding_dim"]),
         ("observations too big for memory", PERSONALIZED_DISCOUNT_ID,
-         {"demand_run": tables_run, "embedding_dim": 4_096, "horizon": 1_000_000},
+         {"demand_run": wide_tables_run, "embedding_dim": None, "horizon": 1_000_000},
          ["precomputed observations would take 1,000,001 rows", "GiB", "lower horizon or embedding_dim"]),
         ("observations too big for memory", COMPETITION_ID,
-         {"demand_run": tables_run, "embedding_dim": 4_096, "horizon": 10_000, "arrival_rate": 1.0},
+         {"demand_run": wide_tables_run, "embedding_dim": None, "horizon": 10_000, "arrival_rate": 1.0},
          ["precomputed observations would take 160,016 rows"]),
         ("a log without two prices of a product", MARKDOWN_ID, {"world": SPARSE_LOG_WORLD},
          ["price_range=None leaves no price", "pass price_range=(low, high)"]),
@@ -481,8 +481,9 @@ CONSTRUCTION_CASE_IDS = [f"{NAMES[env_id]}: {case}" for case, env_id, _, _ in _c
 
 @pytest.mark.filterwarnings("ignore:.*not in the possible render_modes:UserWarning")  # gymnasium's, before ours
 @pytest.mark.parametrize("index", range(len(CONSTRUCTION_CASE_IDS)), ids=CONSTRUCTION_CASE_IDS)
-def test_mistakes_in_the_config_raise_a_config_error_at_make_never_at_reset(small_world_config, tables_run, index):
-    case, env_id, options, key_words = _construction_cases(tables_run)[index]
+def test_mistakes_in_the_config_raise_a_config_error_at_make_never_at_reset(small_world_config, tables_run,
+                                                                            wide_tables_run, index):
+    case, env_id, options, key_words = _construction_cases(tables_run, wide_tables_run)[index]
     options = options if "config" in options else {"world": small_world_config, **options}
     assert_refused(ConfigError, lambda: gym.make(env_id, **options), NAMES[env_id], *key_words)
 

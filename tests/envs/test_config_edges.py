@@ -118,7 +118,7 @@ def _combined_edges(world, extreme_world, tables_run, narrow_tables_run) -> list
         ("pricegym/Markdown-v0", {"world": world, "horizon": 1, "n_products": 24, "arrival_rate": 100.0,
                                   "action_space": "ladder", "ladder_size": 1_001}),
         ("pricegym/Markdown-v0", {"world": world, **fitted, "embedding_dim": 4_096, "n_products": 3}),
-        ("pricegym/Markdown-v0", {"world": world, **fitted, "embedding_dim": 0, "stock_cover": 100.0}),
+        ("pricegym/Markdown-v0", {"world": world, **fitted, "observe_embeddings": False, "stock_cover": 100.0}),
         ("pricegym/PersonalizedDiscount-v0", {"world": world, "horizon": 1_000_000, "budget_window": 1,
                                               "visits_per_day": 1, "season_start_day": 100_000}),
         ("pricegym/PersonalizedDiscount-v0", {"world": extreme_world, **fitted, "embedding_dim": 4_096,

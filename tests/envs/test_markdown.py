@@ -176,7 +176,7 @@ def test_fitted_tables_drive_the_environment_inside_their_price_ranges(small_wor
     observation, _ = env.reset(seed=0)
     observed_low, observed_high = env.market.price_ranges[env.products].T
     assert np.all(env.price_actions.low >= observed_low) and np.all(env.price_actions.high <= observed_high)
-    assert observation[env.slices["embeddings"]].std() > 0  # the run's embeddings are observed
+    assert observation[env.slices["product_embeddings"]].std() > 0  # the run's embeddings are observed
     _, reward, _, _, _ = env.step(np.array([1.0], dtype=np.float32))
     assert np.isfinite(reward)
 

@@ -193,10 +193,7 @@ def read_tables_card(folder: Path) -> dict:
     """``demand_tables.json``, checked field by field (see the module docstring)."""
     path = folder / TABLES_CARD
     card = read_json_object(path)
-    missing = [name for name in CARD_FIELDS if name not in card]
-    if missing:
-        raise DataError(path, f"lacks the field(s) {', '.join(missing)}; expected {', '.join(CARD_FIELDS)}; "
-                              f"{regenerate_hint(folder)}")
+    _require_names(card, CARD_FIELDS, "field", path, folder)
     card = {"format_version": TABLES_FORMAT_VERSION, **card}
     _check_card_versions(card, path)
     _check_choice(card["response"], RESPONSES, "response", path)
@@ -271,11 +268,16 @@ def read_table_arrays(folder: Path) -> dict[str, np.ndarray]:
     """The arrays of ``demand_tables.npz``, every expected one present."""
     path = folder / TABLES_FILE
     arrays = read_npz(path)
-    missing = [name for name in TABLE_ARRAYS if name not in arrays]
-    if missing:
-        raise DataError(path, f"lacks the array(s) {', '.join(missing)}; expected {', '.join(TABLE_ARRAYS)}; "
-                              f"{regenerate_hint(folder)}")
+    _require_names(arrays, TABLE_ARRAYS, "array", path, folder)
     return arrays
+
+
+def _require_names(found: dict, expected: tuple[str, ...], kind: str, path: Path, folder: Path) -> None:
+    """Every ``expected`` name (a card's fields, an archive's arrays) must be in ``found``."""
+    missing = [name for name in expected if name not in found]
+    if missing:
+        raise DataError(path, f"lacks the {kind}(s) {', '.join(missing)}; expected {', '.join(expected)}; "
+                              f"{regenerate_hint(folder)}")
 
 
 def check_table_arrays(arrays: dict[str, np.ndarray], card: dict, folder: Path) -> dict[str, np.ndarray]:

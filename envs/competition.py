@@ -11,6 +11,7 @@ from pricegym.config_checks import checked_config
 from pricegym.envs.competition_config import ENV_NAME, CompetitionConfig
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import appeal_over_season
+from pricegym.envs.embeddings import product_embedding_table
 from pricegym.envs.input_checks import (
     ENDED,
     NOT_STARTED,
@@ -24,7 +25,6 @@ from pricegym.envs.input_checks import (
     checked_seed,
     out_of_order,
 )
-from pricegym.envs.markdown import product_embedding_table
 from pricegym.envs.market import PricingMarket, build_market, draw_customers, stacked_cdf
 from pricegym.envs.observation import EMBEDDING_BOUND, MARKET_FEATURES, SCALE_CAP, FeatureLayout
 from pricegym.envs.price_actions import PriceActions

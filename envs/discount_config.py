@@ -50,17 +50,8 @@ class PersonalizedDiscountConfig:
         ladder_size: discounts on the ladder.
         visits_per_day: visits per calendar day (market conditions change daily).
         product_pool: ``"train"`` or ``"cold_start"`` products.
-        observe_embeddings: if True (default), the observation holds the LM embeddings of what each
-            decision is about; False removes them (for ablations; no encoder is loaded).
-        embedding_dim: None keeps each full embedding (standardised); an integer k keeps the first k
-            principal components of a PCA fitted once per world and encoder on the catalogue's and
-            the population's embeddings (:mod:`pricegym.envs.embeddings`; the default, 48, keeps 95%
-            of the variance on the default world with all-MiniLM-L6-v2); at most the encoder's size.
-            The share of variance kept is ``env.unwrapped.embedding_reduction.explained_variance``.
-        text_encoder: the encoder of the world's product and customer texts when ``demand_run`` does
-            not supply fine-tuned embeddings (ground truth): by default all-MiniLM-L6-v2 on the CPU;
-            ``model_name="tiny-random-bert"`` builds a tiny random BERT in code (tests).
-        embedding_cache_dir: the on-disk embedding cache of ``text_encoder`` (computed once).
+        observe_embeddings, embedding_dim, text_encoder, embedding_cache_dir: as for Markdown-v0
+            (:class:`~pricegym.envs.MarkdownConfig`), for the visitor's profile and the viewed product.
         season_start_day: the world calendar's day of the first visit.
     """
 

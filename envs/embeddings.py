@@ -149,3 +149,13 @@ def text_embeddings(product_texts: tuple[str, ...], customer_texts: tuple[str, .
     products = vectors[[row[text] for text in product_texts]]
     customers = vectors[[row[text] for text in customer_texts]] if customer_texts else None
     return products, customers, f"text encoder {cached.identity}"
+
+
+def product_embedding_table(env_name: str, config, market
+                            ) -> tuple[EmbeddingReduction | None, np.ndarray]:
+    """The reduction and ``[products, d]`` reduced product embeddings (d = 0, no reduction, without them)."""
+    if not config.observe_embeddings:
+        return None, np.zeros((market.list_prices.size, 0), np.float32)
+    observed = observed_embeddings(market, env_name, config.demand_run, config.text_encoder,
+                                   config.embedding_cache_dir, config.embedding_dim)
+    return observed.reduction, observed.products

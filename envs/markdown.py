@@ -12,7 +12,7 @@ from pricegym.config_checks import checked_config
 from pricegym.envs.config import ENV_NAME, MarkdownConfig
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.customer_stream import SeasonBatch, buyers_with_memory, draw_seasons
-from pricegym.envs.embeddings import EmbeddingReduction, observed_embeddings
+from pricegym.envs.embeddings import product_embedding_table
 from pricegym.envs.input_checks import (
     ENDED,
     NOT_STARTED,
@@ -288,12 +288,3 @@ class MarkdownEnv(gym.Env):
         self._batch = self._batch_features(products)
         self.season = 0
 
-
-def product_embedding_table(env_name: str, config, market: PricingMarket
-                            ) -> tuple[EmbeddingReduction | None, np.ndarray]:
-    """The reduction and ``[products, d]`` reduced product embeddings (d = 0, no reduction, without them)."""
-    if not config.observe_embeddings:
-        return None, np.zeros((market.list_prices.size, 0), np.float32)
-    observed = observed_embeddings(market, env_name, config.demand_run, config.text_encoder,
-                                   config.embedding_cache_dir, config.embedding_dim)
-    return observed.reduction, observed.products

@@ -66,10 +66,26 @@ class DiscountRule:
 
     def _share_action(self, share: float, env=None):
         """The action of ``env`` (default: the episode's) that requests discount ``share`` (a rung on a ladder)."""
-        actions = (env or self.env).discount_actions
-        if actions.kind == "ladder":
-            return int(np.argmin(np.abs(actions.ladder()[0] - share)))
-        return actions.to_action(np.array([share]))
+        return share_action(env or self.env, share)
+
+
+def share_action(env, share: float):
+    """The action of a PersonalizedDiscount-v0 ``env`` that requests discount ``share`` (the nearest rung on a
+    ladder)."""
+    actions = env.unwrapped.discount_actions
+    if actions.kind == "ladder":
+        return int(np.argmin(np.abs(actions.ladder()[0] - share)))
+    return actions.to_action(np.array([share]))
+
+
+def fixed_discount_candidates(env, candidates: int = 11) -> np.ndarray:
+    """The discount shares a fixed-discount rule chooses from: the ladder's rungs, or ``candidates`` evenly
+    spaced shares of ``[0, max_discount]`` on the box (the list price is always the first)."""
+    env = env.unwrapped
+    actions = env.discount_actions
+    if actions.kind == "ladder":
+        return actions.ladder()[0]
+    return np.linspace(0.0, env.config.max_discount, candidates)
 
 
 class _BestExpectedMarginRule(DiscountRule):
@@ -129,9 +145,7 @@ class BestFixedDiscountPolicy(DiscountRule):
             self.share = self._best_share()
 
     def _best_share(self) -> float:
-        actions = self.env.discount_actions
-        shares = actions.ladder()[0] if actions.kind == "ladder" else np.linspace(
-            0.0, self.env.config.max_discount, self.candidates)
+        shares = fixed_discount_candidates(self.env, self.candidates)
         self._check_planning_steps(shares.size)
         planner = PersonalizedDiscountEnv(self.env.config)
         self.planning_margins = {float(share): np.mean([
@@ -148,6 +162,18 @@ class BestFixedDiscountPolicy(DiscountRule):
                               f"discounts x {self.planning_episodes} episodes x horizon {self.env.config.horizon} = "
                               f"{steps:,} steps, more than the {MAX_PLANNING_STEPS:,} that finish in about a minute; "
                               "lower ladder_size (or candidates), planning_episodes or horizon")
+
+    def _action(self):
+        return self._share_action(self.share)
+
+
+class FixedDiscountPolicy(DiscountRule):
+    """One given discount share for everyone (the best-fixed rule without its planning)."""
+
+    def __init__(self, share: float) -> None:
+        super().__init__()
+        self.share = float(share)
+        self.name = f"fixed discount {100.0 * self.share:g}%"
 
     def _action(self):
         return self._share_action(self.share)

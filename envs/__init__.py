@@ -6,7 +6,7 @@ Importing this package registers the environments::
     import pricegym.envs  # noqa: F401
 
     env = gym.make("pricegym/Markdown-v0", horizon=20, initial_inventory=10)
-    env = gym.make("pricegym/PersonalizedDiscount-v0", n_customers=50, discount_budget=0.1)
+    env = gym.make("pricegym/PersonalizedDiscount-v0", scenario="promotion-budget", n_customers=50)
     env = gym.make("pricegym/Competition-v0", rivals=("undercut", "random"))
 """
 

@@ -78,7 +78,7 @@ class PersonalizedDiscountEnv(gym.Env):
     | window_left | 1 | [0, 1] | visits left in the budget window / window |
     | time_left | 1 | [0, 1] | visits left / horizon |
     | list_price | 1 | [0, 10] | the viewed product's list price / catalogue median list price |
-    | unit_cost_share | 1 | [0, 10] | the viewed product's unit cost / list price |
+    | unit_cost_share | 1 | [0, 10] | the viewed product's unit cost in the reward / list price (0: revenue) |
     | market | 12 | [0, 1] | the day's weekday and season one-hots, holiday |
 
     Both embeddings go through one reduction (``env.unwrapped.embedding_reduction``, fitted on the
@@ -86,7 +86,10 @@ class PersonalizedDiscountEnv(gym.Env):
     the customer's profile and the product's text (ground truth; :mod:`pricegym.envs.embeddings`).
 
     ## Rewards
-    Margin: price - unit cost when the customer buys, else 0.
+    When the customer buys, the margin (price - unit cost) or, with ``reward="revenue"``, the
+    price; else 0. The scenario (``config.economics``, :mod:`pricegym.envs.discount_scenarios`)
+    sets the reward, the unit costs (the world's, scaled) and the budget: by default
+    ``"high-margin"``, unit costs of 17.5-30% of list price and a 3% budget.
 
     ## Episode end
     Terminated after ``horizon`` visits; never truncated. A step before ``reset()`` or after the
@@ -120,6 +123,7 @@ class PersonalizedDiscountEnv(gym.Env):
                                                   self.config.demand_run)
         self._check_market()
         config = self.config
+        self.economics = config.economics
         self._embedding_tables()
         bound = EMBEDDING_BOUND
         self.layout = FeatureLayout.of([
@@ -134,7 +138,8 @@ class PersonalizedDiscountEnv(gym.Env):
             ("window_left", 1, 0.0, 1.0, "visits left in the budget window / window"),
             ("time_left", 1, 0.0, 1.0, "visits left / horizon"),
             ("list_price", 1, 0.0, SCALE_CAP, "the viewed product's list price / catalogue median list price"),
-            ("unit_cost_share", 1, 0.0, SCALE_CAP, "the viewed product's unit cost / list price"),
+            ("unit_cost_share", 1, 0.0, SCALE_CAP,
+             "the viewed product's unit cost in the reward / list price (0: revenue)"),
             ("market", MARKET_FEATURES, 0.0, 1.0, "the day's weekday (7), season (4) one-hots and holiday (1)"),
         ], self.product_embeddings.shape[1])
         self.slices = self.layout.slices()
@@ -181,9 +186,9 @@ class PersonalizedDiscountEnv(gym.Env):
         self._draw_episode(products)
         market, config = self.market, self.config
         self.list_prices = market.list_prices[self.products]
-        self.unit_costs = market.unit_costs[self.products]
+        self.unit_costs = self._counted_unit_costs()
         self.lowest_prices = self._lowest_prices()
-        self.budget = config.discount_budget * config.budget_window * float(self.list_prices.mean())
+        self.budget = self.economics.discount_budget * config.budget_window * float(self.list_prices.mean())
         self.budget_left = self.budget
         self.visit = 0
         self.reference_prices = [self.list_prices.tolist() for _ in range(config.n_customers)]
@@ -292,10 +297,18 @@ class PersonalizedDiscountEnv(gym.Env):
         rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
         rows[:, parts["list_price"]] = np.minimum(market.list_prices[viewed] / self.catalogue_median_price,
                                                   SCALE_CAP)[:, None]
-        rows[:, parts["unit_cost_share"]] = np.minimum(market.unit_costs[viewed] / market.list_prices[viewed],
+        slots = self.viewed[visits]
+        rows[:, parts["unit_cost_share"]] = np.minimum(self.unit_costs[slots] / self.list_prices[slots],
                                                        SCALE_CAP)[:, None]
         rows[:, parts["market"]] = market.market_feature_table[self._days(visits)]
         return rows
+
+    def _counted_unit_costs(self) -> np.ndarray:
+        """The unit cost each sale of the episode's products takes off the reward: the world's, scaled by the
+        scenario's ``unit_cost_scale``; none when the reward is revenue."""
+        if self.economics.reward == "revenue":
+            return np.zeros(self.products.size)
+        return self.economics.unit_cost_scale * self.market.unit_costs[self.products]
 
     def _lowest_prices(self) -> np.ndarray:
         """Each product's lowest price: ``max_discount`` off its list price and, with a fitted demand model,

@@ -18,8 +18,8 @@ from pricegym.cli_defaults import HEADROOM_EPISODES, default_run_folder
 from pricegym.cli_parsing import CommandLineParser, input_path, positive_int, run_command_line, seed
 from pricegym.errors import DataError
 
-RowsFunction = Callable[[str, Path | None, int, int], dict]
-"""(demand source, demand run, episodes, seed) -> one row of the headroom table."""
+RowsFunction = Callable[[str, Path | None, int, int], dict | list[dict]]
+"""(demand source, demand run, episodes, seed) -> one row of the headroom table, or several (one per scenario)."""
 
 
 def headroom_parser(module: str, description: str) -> CommandLineParser:
@@ -57,7 +57,8 @@ def check_demand_run(demand_run: Path) -> None:
 
 
 def headroom_table(arguments: argparse.Namespace, headroom_row: RowsFunction) -> str:
-    """One row per demand source (the ground truth, and the fitted run if given), printed as columns."""
+    """One row per demand source (the ground truth, and the fitted run if given) and scenario, printed as
+    columns."""
     import pandas as pd
 
     demand_run = arguments.demand_run
@@ -65,7 +66,10 @@ def headroom_table(arguments: argparse.Namespace, headroom_row: RowsFunction) ->
         check_demand_run(demand_run)
     sources = ["ground_truth"] if demand_run is None else ["ground_truth", "fitted"]
     try:
-        rows = [headroom_row(source, demand_run, arguments.episodes, arguments.seed) for source in sources]
+        rows = []
+        for source in sources:
+            row = headroom_row(source, demand_run, arguments.episodes, arguments.seed)
+            rows.extend(row if isinstance(row, list) else [row])
     except DataError as error:
         if demand_run is None or not error.source.startswith(str(demand_run)):
             raise

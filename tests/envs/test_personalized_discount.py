@@ -249,7 +249,7 @@ def test_myopic_offers_deeper_discounts_to_customers_whose_memory_sank(env):
 @pytest.mark.parametrize("options, message", [
     ({"n_customers": 0}, "n_customers must be an integer in \\[1, "),
     ({"budget_window": -5}, "budget_window must be an integer in \\[1, "),
-    ({"discount_budget": -0.1}, "discount_budget must be a finite number in \\[0, "),
+    ({"discount_budget": -0.1}, "discount_budget must be None or a finite number in \\[0, "),
     ({"max_discount": 1.2}, "max_discount"),
     ({"action_space": "dial"}, "one of 'box', 'ladder'"),
     ({"demand_source": "oracle"}, "one of 'ground_truth', 'fitted'"),
@@ -346,8 +346,8 @@ def test_edge_configs_keep_observations_in_space_and_under_the_bound(small_world
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"discount_budget": float("inf")}, "discount_budget must be a finite number"),
-    ({"discount_budget": float("nan")}, "discount_budget must be a finite number"),
+    ({"discount_budget": float("inf")}, "discount_budget must be None or a finite number"),
+    ({"discount_budget": float("nan")}, "discount_budget must be None or a finite number"),
     ({"season_start_day": 1.5}, "season_start_day must be an integer"),
     ({"embedding_dim": 2.5}, "embedding_dim must be None \\(the full vector\\) or an integer"),
     ({"max_discount": float("nan")}, "max_discount"),

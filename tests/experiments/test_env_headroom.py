@@ -21,8 +21,22 @@ def test_discount_headroom_puts_every_rule_under_the_hindsight_bound():
     row = discount_headroom.headroom_row(PersonalizedDiscountConfig(world=SMALL, horizon=100), episodes=2,
                                          progress=False)
     assert row["bound violations"] == 0 and row["expected bound"] > 0
-    for policy in DISCOUNT_BASELINES:
-        assert 0 < row[f"{policy.name} % of upper_bound"] <= 100.0 + 1e-9
+    names = [policy.name for policy in discount_headroom.headroom_policies()]
+    assert set(names) >= {policy.name for policy in DISCOUNT_BASELINES} | {"text segments"}
+    for name in names:
+        assert 0 < row[f"{name} % of upper_bound"] <= 100.0 + 1e-9
+
+
+def test_the_best_uniform_discount_beats_every_fixed_rule_and_the_gap_is_measured_from_it():
+    config = PersonalizedDiscountConfig(world=SMALL, horizon=100, scenario="promotion-budget")
+    row = discount_headroom.headroom_row(config, episodes=2, progress=False)
+    uniform, expected = row["best uniform (hindsight)"], row["expected bound"]
+    assert row["scenario"] == "promotion-budget" and row["reward"] == "revenue"
+    assert row["list price % of expected bound"] <= 100.0 * uniform / expected + 1e-9
+    assert row["expected bound % above best uniform"] == pytest.approx(100.0 * (expected / uniform - 1.0))
+    captured = row["text segments % of gap captured"]
+    share = row["text segments % of expected bound"] / 100.0
+    assert captured == pytest.approx(100.0 * (share * expected - uniform) / (expected - uniform))
 
 
 def test_competition_headroom_puts_every_rule_under_the_best_response():

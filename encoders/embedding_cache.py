@@ -7,10 +7,15 @@ Layout under the cache directory::
                                   max_length, dtype, hidden size
         shard-<time>-<pid>-<random>.npz   append-only: 'hashes' (sha256 of each text, uint8 [n, 32]) and
                                   'vectors' (float32 [n, hidden])
+    model-fingerprints.json       the identity parts of local model folders, so that a key is known
+                                  without loading the model (see :mod:`pricegym.encoders.lazy_text_encoder`)
 
 New vectors go to a new shard written to a temporary file and renamed into place, so a reader never
 sees half a shard and two processes filling the same folder at once only cost duplicate work. A key
 folder is created the same way (built under a temporary name, then renamed).
+
+:meth:`CachedTextEncoder.from_config` builds a :class:`LazyTextEncoder` where it can: a process whose
+texts are all cached reads them without loading the model; the first missing text loads it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from pricegym.encoders.lazy_text_encoder import MEMO_FILE, LazyTextEncoder
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig, as_text_list
 from pricegym.errors import DataError
 
@@ -45,7 +51,7 @@ def text_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def cache_key(encoder: TextEncoder) -> dict[str, Any]:
+def cache_key(encoder: TextEncoder | LazyTextEncoder) -> dict[str, Any]:
     """Everything that changes a vector, as stored in ``key.json``."""
     return {
         "format": CACHE_FORMAT,
@@ -142,20 +148,27 @@ class EmbeddingCache:
     """Text vectors on disk under ``directory``, one subfolder per key (see the module docstring).
 
     ``get_or_encode(encoder, texts)`` returns the vectors of ``texts`` in order and encodes only
-    the texts this key has never seen, in any run or process.
+    the texts this key has never seen, in any run or process. A :class:`LazyTextEncoder` is loaded
+    only when a text is missing; its vectors are then stored under the loaded encoder's key.
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory).expanduser()
         self._folders: dict[str, _KeyFolder] = {}
 
-    def folder_for(self, encoder: TextEncoder) -> Path:
+    def folder_for(self, encoder: TextEncoder | LazyTextEncoder) -> Path:
         """The subfolder that holds ``encoder``'s vectors (it may not exist yet)."""
         return self.directory / _key_folder_name(cache_key(encoder))
 
-    def get_or_encode(self, encoder: TextEncoder, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def get_or_encode(self, encoder: TextEncoder | LazyTextEncoder, texts: Sequence[str],
+                      progress: bool = False) -> np.ndarray:
         """float32 vectors [len(texts), hidden] in input order; only uncached texts are encoded."""
         texts = as_text_list(texts)
+        if isinstance(encoder, LazyTextEncoder) and not encoder.loaded:
+            found = self.lookup(encoder, texts)
+            if found is not None:
+                return found
+            encoder = encoder.load()
         entry = self._open(cache_key(encoder))
         entry.refresh()
         hashes = [text_hash(text) for text in texts]
@@ -169,11 +182,23 @@ class EmbeddingCache:
             if vectors.shape != expected:
                 raise ValueError(f"encoder returned vectors of shape {vectors.shape}; expected {expected}")
             entry.append(list(missing), vectors)
-        if not texts:
-            return np.empty((0, entry.width), dtype=entry.dtype)
-        return np.stack([entry.rows[digest] for digest in hashes])
+        return _stack(entry, hashes)
 
-    def cached_count(self, encoder: TextEncoder) -> int:
+    def lookup(self, encoder: TextEncoder | LazyTextEncoder, texts: Sequence[str]) -> np.ndarray | None:
+        """The vectors of ``texts`` (as :meth:`get_or_encode`) when every one is cached under ``encoder``'s
+        key, else None; nothing is encoded and no folder is created."""
+        texts = as_text_list(texts)
+        key = cache_key(encoder)
+        if not (self.directory / _key_folder_name(key)).exists():
+            return None if texts else np.empty((0, int(key["hidden_size"])), dtype=np.dtype(key["dtype"]))
+        entry = self._open(key)
+        entry.refresh()
+        hashes = [text_hash(text) for text in texts]
+        if not all(digest in entry.rows for digest in hashes):
+            return None
+        return _stack(entry, hashes)
+
+    def cached_count(self, encoder: TextEncoder | LazyTextEncoder) -> int:
         """How many distinct texts are cached for ``encoder``'s key."""
         key = cache_key(encoder)
         if not (self.directory / _key_folder_name(key)).exists():
@@ -204,6 +229,13 @@ class EmbeddingCache:
         return f"EmbeddingCache({str(self.directory)!r})"
 
 
+def _stack(entry: _KeyFolder, hashes: list[bytes]) -> np.ndarray:
+    """The cached rows of ``hashes`` (all present) as one new array [len(hashes), width]."""
+    if not hashes:
+        return np.empty((0, entry.width), dtype=entry.dtype)
+    return np.stack([entry.rows[digest] for digest in hashes])
+
+
 def _check_key(folder: Path, key: dict[str, Any]) -> None:
     path = folder / KEY_FILE
     fix = f"delete {folder} or use another cache directory"
@@ -225,7 +257,8 @@ def _check_key(folder: Path, key: dict[str, Any]) -> None:
 class CachedTextEncoder:
     """A :class:`TextEncoder` behind an :class:`EmbeddingCache`: ``embed(texts)`` and nothing else to know."""
 
-    def __init__(self, encoder: TextEncoder, cache: EmbeddingCache | str | os.PathLike[str]) -> None:
+    def __init__(self, encoder: TextEncoder | LazyTextEncoder, cache: EmbeddingCache | str | os.PathLike[str]
+                 ) -> None:
         self.encoder = encoder
         self.cache = cache if isinstance(cache, EmbeddingCache) else EmbeddingCache(cache)
 
@@ -234,6 +267,19 @@ class CachedTextEncoder:
              run_id: str | None = None) -> CachedTextEncoder:
         """Load the encoder of ``config`` (default all-MiniLM-L6-v2) with its cache in ``cache_dir``."""
         return cls(TextEncoder(config, run_id=run_id), cache_dir)
+
+    @classmethod
+    def from_config(cls, config: TextEncoderConfig | None, cache: EmbeddingCache | str | os.PathLike[str],
+                    run_id: str | None = None) -> CachedTextEncoder:
+        """The encoder of ``config`` with its cache, loaded only when a text is missing from the cache.
+
+        A model from a local folder (the packaged default included) gets a :class:`LazyTextEncoder`
+        (whose key is computed from the files, memoised in the cache folder); any other model, e.g. a
+        hub name, is loaded now as by :meth:`load`. Either way the vectors and keys are the same.
+        """
+        cache = cache if isinstance(cache, EmbeddingCache) else EmbeddingCache(cache)
+        lazy = LazyTextEncoder.from_config(config, run_id=run_id, memo_file=cache.directory / MEMO_FILE)
+        return cls(lazy if lazy is not None else TextEncoder(config, run_id=run_id), cache)
 
     @property
     def hidden_size(self) -> int:

@@ -246,6 +246,28 @@ def _parameter_version(model: nn.Module) -> int:
     return sum(tensor._version for tensor in model.state_dict(keep_vars=True).values())
 
 
+def model_identity(label: str, weights: str, tokenizer: str, revision: str | None, run_id: str | None) -> str:
+    """The :attr:`TextEncoder.identity` string of its parts (one format, for loaded and lazy encoders)."""
+    parts = [label, f"weights={weights}", f"tokenizer={tokenizer}"]
+    if revision:
+        parts.append(f"revision={revision}")
+    parts.append(f"run={run_id if run_id is not None else '-'}")
+    return "|".join(parts)
+
+
+def check_run_id(run_id: object) -> None:
+    """A run id is a non-empty string or None."""
+    if run_id is not None and (not isinstance(run_id, str) or not run_id):
+        raise ConfigError(f"text encoder: run_id must be a non-empty string or None; got {run_id!r}")
+
+
+def check_max_length(config: TextEncoderConfig, max_positions: object) -> None:
+    """``config.max_length`` fits the model's ``max_position_embeddings`` (when it has an integer one)."""
+    if isinstance(max_positions, int) and config.max_length > max_positions:
+        raise ConfigError(f"text encoder: max_length {config.max_length} exceeds the {max_positions} "
+                          f"positions of model {config.model_name!r}; use max_length <= {max_positions}")
+
+
 # --- the encoder ----------------------------------------------------------------------------------------
 
 
@@ -290,12 +312,8 @@ class TextEncoder:
 
     def _setup(self, config: TextEncoderConfig, model: nn.Module, tokenizer: Any, device: torch.device,
                label: str, run_id: str | None) -> None:
-        if run_id is not None and (not isinstance(run_id, str) or not run_id):
-            raise ConfigError(f"text encoder: run_id must be a non-empty string or None; got {run_id!r}")
-        max_positions = getattr(model.config, "max_position_embeddings", None)
-        if isinstance(max_positions, int) and config.max_length > max_positions:
-            raise ConfigError(f"text encoder: max_length {config.max_length} exceeds the {max_positions} "
-                              f"positions of model {config.model_name!r}; use max_length <= {max_positions}")
+        check_run_id(run_id)
+        check_max_length(config, getattr(model.config, "max_position_embeddings", None))
         self.config = config
         self.model = model.to(device)
         self.tokenizer = tokenizer
@@ -322,11 +340,8 @@ class TextEncoder:
         version = _parameter_version(self.model)
         if self._fingerprint is None or version != self._fingerprint_version:
             self._fingerprint, self._fingerprint_version = state_fingerprint(self.model), version
-        parts = [self._label, f"weights={self._fingerprint}", f"tokenizer={self._tokenizer_fingerprint}"]
-        if self._revision:
-            parts.append(f"revision={self._revision}")
-        parts.append(f"run={self.run_id if self.run_id is not None else '-'}")
-        return "|".join(parts)
+        return model_identity(self._label, self._fingerprint, self._tokenizer_fingerprint, self._revision,
+                              self.run_id)
 
     def with_options(self, **changes: Any) -> TextEncoder:
         """The same model and tokenizer under other options (pooling, max_length, batch_size)."""

@@ -5,8 +5,9 @@
 source. Otherwise (ground truth, or a run without embeddings) they are the configured text
 encoder's (by default all-MiniLM-L6-v2) embeddings of the world's product texts and customer
 profiles, computed once through the on-disk :class:`~pricegym.encoders.EmbeddingCache` (a
-second process reads them back; nothing is fitted). ``model_name="tiny-random-bert"`` builds the
-tiny random BERT of :mod:`pricegym.encoders.tiny_bert` over the world's texts (seed 0), for tests.
+second process reads them back without loading the model; nothing is fitted).
+``model_name="tiny-random-bert"`` builds the tiny random BERT of :mod:`pricegym.encoders.tiny_bert`
+over the world's texts (seed 0), for tests.
 
 **The reduction** (:class:`EmbeddingReduction`), fitted once per world, demand run and encoder:
 ``embedding_dim=None`` keeps the full vector (centred and divided by one overall scale);
@@ -27,6 +28,10 @@ import numpy as np
 
 from pricegym.envs.observation import EMBEDDING_BOUND
 from pricegym.errors import ConfigError
+
+TINY_BERT_NAME = "tiny-random-bert"
+"""``pricegym.encoders.tiny_bert.TINY_BERT_NAME``, spelled here so that an environment whose vectors are
+all cached never imports that module (nor transformers' BERT with it)."""
 
 DEFAULT_EMBEDDING_DIM = 48
 """Principal components kept by default. Measured on the default synthetic world with
@@ -131,18 +136,18 @@ def text_embeddings(product_texts: tuple[str, ...], customer_texts: tuple[str, .
                     env_name: str = "environment") -> tuple[np.ndarray, np.ndarray | None, str]:
     """The text encoder's vectors of every product text and customer text, through the embedding cache."""
     from pricegym.encoders.embedding_cache import CachedTextEncoder
-    from pricegym.encoders.text_encoder import TextEncoder
-    from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
 
     if not product_texts:
         raise ConfigError(f"{env_name}: the world has no product texts to embed; set observe_embeddings=False")
     distinct_customers = tuple(sorted(set(customer_texts)))
     if config.model_name == TINY_BERT_NAME:
+        from pricegym.encoders.text_encoder import TextEncoder
+        from pricegym.encoders.tiny_bert import tiny_bert
+
         model, tokenizer = tiny_bert(distinct_customers + tuple(product_texts), seed=0)
-        encoder = TextEncoder.from_model(model, tokenizer, config)
-    else:
-        encoder = TextEncoder(config)
-    cached = CachedTextEncoder(encoder, cache_dir)
+        cached = CachedTextEncoder(TextEncoder.from_model(model, tokenizer, config), cache_dir)
+    else:  # the model is loaded only if a text is missing from the cache
+        cached = CachedTextEncoder.from_config(config, cache_dir)
     distinct = sorted(set(product_texts) | set(distinct_customers))
     vectors = cached.embed(distinct).astype(float)
     row = {text: index for index, text in enumerate(distinct)}

@@ -57,10 +57,11 @@ def discount_headroom(config: PersonalizedDiscountConfig, episodes: int, seed: i
     for episode in tqdm(range(episodes), desc=f"PersonalizedDiscount-v0 headroom ({config.scenario}, "
                         f"{config.demand_source})", disable=not progress):
         returns = {policy.name: episode_return(env, policy, seed + episode) for policy in policies}
-        for share, policy in uniform.items():
-            uniform_totals[share] += episode_return(env, policy, seed + episode)
-        bound = hindsight_bound(env).value
-        violations += sum(value > bound + 1e-9 for value in returns.values())
+        uniform_returns = {share: episode_return(env, policy, seed + episode) for share, policy in uniform.items()}
+        bound = hindsight_bound(env).value  # of the episode's draws, the same for every policy
+        violations += sum(value > bound + 1e-9 for value in [*returns.values(), *uniform_returns.values()])
+        for share, value in uniform_returns.items():
+            uniform_totals[share] += value
         totals["upper_bound"] += bound
         totals["expected_bound"] += expected_bound(env).value
         for name, value in returns.items():

@@ -29,7 +29,7 @@ from pricegym.envs.market import PricingMarket, build_market, draw_customers, st
 from pricegym.envs.observation import EMBEDDING_BOUND, MARKET_FEATURES, SCALE_CAP, FeatureLayout
 from pricegym.envs.price_actions import PriceActions
 from pricegym.envs.render import render_competition
-from pricegym.envs.rivals import RivalRules, follow_weights
+from pricegym.envs.rivals import RivalRules, follow_weights, random_level_prices, rival_offsets
 from pricegym.errors import ConfigError
 
 SEASONS_PER_DRAW = 16
@@ -251,16 +251,30 @@ class CompetitionEnv(gym.Env):
         observation[start:start + len(values)] = values
         return observation
 
-    def _observation_rows(self, products: np.ndarray, list_prices: np.ndarray) -> np.ndarray:
-        """``[B, T + 1, size]`` every season's observations without the moving state (once per batch)."""
+    def period_features(self) -> np.ndarray:
+        """``[T + 1, size]`` the observation parts set by the period alone (time left, market), zeros elsewhere."""
         config, parts, market = self.config, self.slices, self.market
         days = (config.season_start_day + np.minimum(np.arange(config.horizon + 1), config.horizon - 1)) % market.n_days
-        rows = np.zeros((products.size, config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
-        rows[:, :, parts["product_embedding"]] = self.embeddings[products][:, None, :]
-        rows[:, :, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
-        list_price_scale = np.minimum(list_prices / self.catalogue_median_price, SCALE_CAP)
-        rows[:, :, parts["list_price"]] = list_price_scale[:, None, None]
-        rows[:, :, parts["market"]] = market.market_feature_table[days]
+        rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
+        rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
+        rows[:, parts["market"]] = market.market_feature_table[days]
+        return rows
+
+    def product_features(self, products: np.ndarray, list_prices: np.ndarray) -> np.ndarray:
+        """``[N, size]`` the observation parts set by each season's product (embedding, list price), zeros
+        elsewhere."""
+        parts = self.slices
+        rows = np.zeros((products.size, self.observation_space.shape[0]), dtype=np.float32)
+        rows[:, parts["product_embedding"]] = self.embeddings[products]
+        rows[:, parts["list_price"]] = np.minimum(list_prices / self.catalogue_median_price, SCALE_CAP)[:, None]
+        return rows
+
+    def _observation_rows(self, products: np.ndarray, list_prices: np.ndarray) -> np.ndarray:
+        """``[B, T + 1, size]`` every season's observations without the moving state (once per batch)."""
+        rows = np.repeat(self.period_features()[None], products.size, axis=0)
+        product_rows = self.product_features(products, list_prices)
+        for part in ("product_embedding", "list_price"):
+            rows[:, :, self.slices[part]] = product_rows[:, None, self.slices[part]]
         return rows
 
     def _season_features(self, batch: dict[str, object]) -> dict[str, object]:
@@ -268,12 +282,8 @@ class CompetitionEnv(gym.Env):
         config, market, products = self.config, self.market, batch["products"]
         list_prices = market.list_prices[products]
         low, high = market.allowed_price_ranges(products, config.price_range)
-        offsets = np.zeros((products.size, config.horizon, self.n_rivals))
-        for season in range(products.size):
-            fixed_price = config.rival_fixed_price * list_prices[season]
-            rules = RivalRules.build(config.rivals, config.undercut_share, fixed_price,
-                                     config.random_levels, low[season], high[season])
-            offsets[season] = rules.offsets(batch["level_draws"][season])
+        offsets = rival_offsets(config.rivals, config.rival_fixed_price * list_prices,
+                                random_level_prices(low, high, config.random_levels), batch["level_draws"])
         starts = batch["period_start"][::config.horizon]
         hashes = [fingerprint(batch["customers"][first:last], batch["noise"][first:last].round(9),
                               batch["level_draws"][season])
@@ -298,25 +308,8 @@ class CompetitionEnv(gym.Env):
         self._select_season()
 
     def _draw_batch(self, products: np.ndarray) -> dict[str, object]:
-        """Arrivals, customers, logit noise and random rivals' levels of several seasons, in this order."""
-        config, market, rng = self.config, self.market, self.np_random
-        horizon, n_seasons = config.horizon, products.size
-        arrivals = rng.poisson(config.arrival_rate, size=n_seasons * horizon)
-        block = np.repeat(np.arange(n_seasons * horizon), arrivals)  # (season, period) of every row
-        periods = block % horizon
-        customers = draw_customers(self._shopper_cdf, market.customer_weights.size, periods, rng)
-        noise = rng.gumbel(size=(customers.size, self.n_rivals + 2))  # agent, rivals, outside option
-        level_draws = rng.integers(0, config.random_levels, size=(n_seasons, horizon, self.rules_random_count))
-        row_products = products[block // horizon]
-        days = (config.season_start_day + periods) % market.n_days
-        context = market.context(days, row_products)
-        intercept, slope = market.demand.intercept_and_slope(customers, row_products, context)
-        appeal = appeal_over_season(horizon, config.appeal_decay)[periods]
-        intercept = np.broadcast_to(intercept, periods.shape) + appeal
-        batch = {"products": products, "period_start": np.concatenate([[0], np.cumsum(arrivals)]),
-                 "customers": customers, "noise": noise, "level_draws": level_draws,
-                 "utility_at_list": _utility_at_list(intercept, noise, self._appeal),
-                 "slope": np.broadcast_to(slope, periods.shape)}
+        """The customers of several seasons (:func:`draw_competition_seasons`) and what is fixed for each."""
+        batch = draw_competition_seasons(self, products, self.np_random)
         batch.update(self._season_features(batch))
         return batch
 
@@ -333,6 +326,35 @@ class CompetitionEnv(gym.Env):
         self._period_blocks = [(utility_at_list[start:end], slope[start:end])
                                for start, end in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)]
 
+
+def draw_competition_seasons(env: CompetitionEnv, products: np.ndarray, rng: np.random.Generator) -> dict[str, object]:
+    """Arrivals, customers, logit noise and random rivals' levels of several seasons (one per entry of
+    ``products``), drawn from ``rng`` in this order, and each customer's utilities at the list price.
+
+    Returns a dict: ``products``, ``period_start`` (``[N * T + 1]`` row offsets of every (season, period)),
+    ``customers``, ``noise`` (``[rows, R + 2]``), ``level_draws`` (``[N, T, n_random]``), ``utility_at_list``
+    (``[rows, R + 2]``, :func:`_utility_at_list`) and ``slope`` (``[rows]``).
+    """
+    config, market = env.config, env.market
+    horizon, n_seasons = config.horizon, products.size
+    arrivals = rng.poisson(config.arrival_rate, size=n_seasons * horizon)
+    block = np.repeat(np.arange(n_seasons * horizon), arrivals)  # (season, period) of every row
+    periods = block % horizon
+    customers = draw_customers(env._shopper_cdf, market.customer_weights.size, periods, rng)
+    noise = rng.gumbel(size=(customers.size, env.n_rivals + 2))  # agent, rivals, outside option
+    level_draws = rng.integers(0, config.random_levels, size=(n_seasons, horizon, env.rules_random_count))
+    row_products = products[block // horizon]
+    days = (config.season_start_day + periods) % market.n_days
+    context = market.context(days, row_products)
+    intercept, slope = market.demand.intercept_and_slope(customers, row_products, context)
+    appeal = appeal_over_season(horizon, config.appeal_decay)[periods]
+    intercept = np.broadcast_to(intercept, periods.shape) + appeal
+    batch = {"products": products, "period_start": np.concatenate([[0], np.cumsum(arrivals)]),
+             "customers": customers, "noise": noise, "level_draws": level_draws,
+             "utility_at_list": _utility_at_list(intercept, noise, env._appeal),
+             "slope": np.broadcast_to(slope, periods.shape)}
+
+    return batch
 
 def _utility_at_list(intercept: np.ndarray, noise: np.ndarray, appeal: list[float]) -> np.ndarray:
     """``[rows, sellers + 1]`` each customer's utility of every seller at the list price plus their logit

@@ -17,6 +17,7 @@ very same customers with the very same willingness to pay, and their comparison 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import logit
@@ -41,7 +42,7 @@ class SeasonBatch:
         reservation_price: ``[rows, K]`` the highest price each customer pays while the reference
             price sits at the list price (buy iff price < reservation price).
         sorted_reservations: per product slot, reservation prices sorted within each
-            (season, period) block, as plain lists for bisection in the step.
+            (season, period) block, as plain lists for bisection in the step (made at first use).
     """
 
     products: np.ndarray
@@ -51,11 +52,21 @@ class SeasonBatch:
     threshold: np.ndarray
     slope: np.ndarray
     reservation_price: np.ndarray
-    sorted_reservations: list[list[float]]
 
     @property
     def size(self) -> int:
         return self.products.shape[0]
+
+    @property
+    def block(self) -> np.ndarray:
+        """``[rows]`` the (season, period) block ``b * T + t`` of every row."""
+        return np.repeat(np.arange(self.period_start.size - 1), np.diff(self.period_start))
+
+    @cached_property
+    def sorted_reservations(self) -> list[list[float]]:
+        """Per product slot, the reservation prices sorted within each (season, period) block, as lists."""
+        reservation, block = self.reservation_price, self.block
+        return [reservation[np.lexsort((reservation[:, k], block)), k].tolist() for k in range(self.products.shape[1])]
 
     def offsets(self, season: int) -> list[int]:
         """Row offsets of the season's periods (``T + 1`` values)."""
@@ -73,25 +84,43 @@ def draw_seasons(market: PricingMarket, products: np.ndarray, first_day: int, ho
 
     ``shopper_cdf`` is :func:`~pricegym.envs.market.stacked_cdf` of the season's per-period arrival weights.
     """
-    n_seasons = products.shape[0]
-    arrivals = rng.poisson(arrival_rate, size=n_seasons * horizon)
-    block = np.repeat(np.arange(n_seasons * horizon), arrivals)  # (season, period) of every row
-    customers = draw_customers(shopper_cdf, market.customer_weights.size, block % horizon, rng)
+    arrivals = rng.poisson(arrival_rate, size=products.shape[0] * horizon)
+    periods = np.repeat(np.arange(products.shape[0] * horizon), arrivals) % horizon
+    customers = draw_customers(shopper_cdf, market.customer_weights.size, periods, rng)
     uniforms = rng.random((customers.size, products.shape[1]))
+    return season_batch(market, products, first_day, horizon, appeal_decay, arrivals, customers,
+                        logit(np.clip(uniforms, 1e-12, 1 - 1e-12)))
+
+
+def season_batch(market: PricingMarket, products: np.ndarray, first_day: int, horizon: int, appeal_decay: float,
+                 arrivals: np.ndarray, customers: np.ndarray, noise: np.ndarray) -> SeasonBatch:
+    """The seasons of drawn ``arrivals`` (``[B * T]``), ``customers`` (``[rows]``) and logistic ``noise``
+    (``[rows, K]``, the logit of each customer x product's uniform): their thresholds and reservation prices."""
+    block = np.repeat(np.arange(products.shape[0] * horizon), arrivals)  # (season, period) of every row
     row_products = products[block // horizon]
-    days = (first_day + block % horizon)[:, None]
+    intercept, slope = row_utilities(market, row_products, customers, block % horizon, first_day, horizon,
+                                     appeal_decay)
+    return seasons_of(market, products, horizon, arrivals, customers, row_products, intercept - noise, slope)
+
+
+def row_utilities(market: PricingMarket, row_products: np.ndarray, customers: np.ndarray, periods: np.ndarray,
+                  first_day: int, horizon: int, appeal_decay: float) -> tuple[np.ndarray, np.ndarray]:
+    """The intercept (with the season's fading appeal) and the slope of each row's customer (``[rows]``) for its
+    products (``[rows, K]``) in its period of the season (``[rows]``); the slope may be broadcast."""
+    days = (first_day + periods)[:, None]
     intercept, slope = market.demand.intercept_and_slope(customers[:, None], row_products,
                                                          market.context(days, row_products))
-    intercept = intercept + appeal_over_season(horizon, appeal_decay)[block % horizon][:, None]
-    threshold = intercept - logit(np.clip(uniforms, 1e-12, 1 - 1e-12))
+    return intercept + appeal_over_season(horizon, appeal_decay)[periods][:, None], slope
+
+
+def seasons_of(market: PricingMarket, products: np.ndarray, horizon: int, arrivals: np.ndarray, customers: np.ndarray,
+               row_products: np.ndarray, threshold: np.ndarray, slope: np.ndarray) -> SeasonBatch:
+    """The :class:`SeasonBatch` of drawn arrivals and customers with their products, thresholds and slopes."""
     slope = np.broadcast_to(slope, threshold.shape)
     reservation = reservation_price(threshold, slope, market.list_prices[row_products], market.reference_effect)
-    return SeasonBatch(
-        products=products, horizon=horizon, period_start=np.concatenate([[0], np.cumsum(arrivals)]),
-        customers=customers, threshold=threshold, slope=slope, reservation_price=reservation,
-        sorted_reservations=[reservation[np.lexsort((reservation[:, k], block)), k].tolist()
-                             for k in range(products.shape[1])],
-    )
+    return SeasonBatch(products=products, horizon=horizon,
+                       period_start=np.concatenate([[0], np.cumsum(arrivals)]), customers=customers,
+                       threshold=threshold, slope=slope, reservation_price=reservation)
 
 
 def reservation_price(threshold: np.ndarray, slope: np.ndarray, list_price: np.ndarray,
@@ -106,7 +135,14 @@ def reservation_price(threshold: np.ndarray, slope: np.ndarray, list_price: np.n
 def buyers_with_memory(threshold: np.ndarray, slope: np.ndarray, prices: np.ndarray, list_prices: np.ndarray,
                        reference_prices: np.ndarray, effect: ReferencePriceEffect) -> np.ndarray:
     """Buyers per product when reference prices have moved away from the list prices."""
+    index = utility_index(threshold, slope, prices, list_prices, reference_prices, effect)
+    return np.count_nonzero(index > 0, axis=0)
+
+
+def utility_index(threshold: np.ndarray, slope: np.ndarray, prices: np.ndarray, list_prices: np.ndarray,
+                  reference_prices: np.ndarray, effect: ReferencePriceEffect) -> np.ndarray:
+    """Each customer's utility index at ``prices`` given the reference prices (buy iff positive); the
+    arguments broadcast together."""
     gap = (reference_prices - prices) / list_prices
     reference_term = effect.gain * np.maximum(gap, 0.0) - effect.loss * np.maximum(-gap, 0.0)
-    index = threshold - slope * (prices / list_prices - 1.0) + reference_term
-    return np.count_nonzero(index > 0, axis=0)
+    return threshold - slope * (prices / list_prices - 1.0) + reference_term

@@ -237,28 +237,51 @@ class MarkdownEnv(gym.Env):
             observation[sales + product] = min(self.units_sold[product] * self._sales_scale, 10.0)
         return observation
 
+    def season_features(self, products: np.ndarray) -> dict[str, np.ndarray]:
+        """Everything fixed for each season of ``products`` (``[B, K]``) but its observations and customers,
+        computed together: price ranges, starting stock and prices, and the scales of the observation."""
+        market = self.market
+        list_prices = market.list_prices[products]
+        low, high = market.allowed_price_ranges(products, self.config.price_range)  # non-empty: checked at construction
+        inventory = self._initial_inventory(products)
+        return {"low": low, "high": high, "inventory": inventory, "start_prices": np.clip(list_prices, low, high),
+                "inventory_scale": 1.0 / inventory, "price_scale": 1.0 / np.maximum(high - low, 1e-12)}
+
+    def observation_parts(self, products: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fixed parts of the observations of the seasons of ``products`` (``[B, K]``), whose sum is the
+        observation of period t with the moving state (inventory, prices, sales) and competitor gaps left out:
+        ``[B, D]`` each season's own (embeddings, list prices), ``[T + 1, D]`` each period's own (time left,
+        market) and ``[B, T + 1, K]`` the competitor gaps, all float32."""
+        market, parts, config = self.market, self.slices, self.config
+        days = (config.season_start_day + np.arange(config.horizon + 1)) % market.n_days
+        season_rows = np.zeros((products.shape[0], self.observation_space.shape[0]), dtype=np.float32)
+        season_rows[:, parts["product_embeddings"]] = self.embeddings[products].reshape(products.shape[0], -1)
+        season_rows[:, parts["list_price"]] = np.minimum(market.list_prices[products] / self.catalogue_median_price,
+                                                         10.0)
+        period_rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
+        periods_left = config.horizon - np.arange(config.horizon + 1)
+        period_rows[:, parts["time_left"]] = (periods_left / config.horizon)[:, None]
+        period_rows[:, parts["market"]] = market.market_feature_table[days]
+        gaps = np.moveaxis(market.competitor_gap_table[days[:, None, None], products[None, :, :]], 0, 1)
+        return season_rows, period_rows, gaps
+
+    def draw_season_batch(self, products: np.ndarray, rng: np.random.Generator) -> SeasonBatch:
+        """The customers of the seasons of ``products`` (``[B, K]``), drawn from ``rng``."""
+        config = self.config
+        return draw_seasons(self.market, products, config.season_start_day, config.horizon, config.arrival_rate,
+                            config.appeal_decay, self._shopper_cdf, rng)
+
     def _batch_features(self, products: np.ndarray) -> dict[str, object]:
         """Everything fixed for each season of a batch (``products`` is ``[B, K]``), computed together:
-        price ranges, starting stock and prices, observation rows per period, customer fingerprints."""
-        market, parts, config = self.market, self.slices, self.config
-        list_prices = market.list_prices[products]
-        low, high = market.allowed_price_ranges(products, config.price_range)  # non-empty: checked at construction
-        inventory = self._initial_inventory(products)
-        days = (config.season_start_day + np.arange(config.horizon + 1)) % market.n_days
-        rows = np.zeros((products.shape[0], config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
-        rows[:, :, parts["product_embeddings"]] = self.embeddings[products].reshape(products.shape[0], 1, -1)
-        rows[:, :, parts["list_price"]] = np.minimum(list_prices / self.catalogue_median_price, 10.0)[:, None, :]
-        rows[:, :, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
-        rows[:, :, parts["market"]] = market.market_feature_table[days]
-        rows[:, :, parts["competitor_gap"]] = np.moveaxis(market.competitor_gap_table[days[:, None, None],
-                                                                                      products[None, :, :]], 0, 1)
-        offsets = self.seasons.period_start[::config.horizon]
+        :meth:`season_features`, observation rows per period, customer fingerprints."""
+        season_rows, period_rows, gaps = self.observation_parts(products)
+        rows = season_rows[:, None, :] + period_rows[None, :, :]
+        rows[:, :, self.slices["competitor_gap"]] = gaps
+        offsets = self.seasons.period_start[::self.config.horizon]
         seasons = self.seasons
         hashes = [fingerprint(seasons.customers[start:end], seasons.threshold[start:end].round(9))
                   for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
-        return {"low": low, "high": high, "inventory": inventory, "rows": rows, "hashes": hashes,
-                "start_prices": np.clip(list_prices, low, high), "inventory_scale": 1.0 / inventory,
-                "price_scale": 1.0 / np.maximum(high - low, 1e-12)}
+        return {**self.season_features(products), "rows": rows, "hashes": hashes}
 
     def _initial_inventory(self, products: np.ndarray) -> np.ndarray:
         """Units per product: fixed, or the stock-cover share of the forecast season demand at list price."""
@@ -274,17 +297,17 @@ class MarkdownEnv(gym.Env):
         if products is not None:
             self._draw_batch(products.reshape(1, -1))
         elif reseeded or self.seasons is None or self.season + 1 >= self.seasons.size:
-            products = np.sort(np.stack([self.np_random.choice(self.pool, size=self.config.n_products, replace=False)
-                                         for _ in range(SEASONS_PER_DRAW)]), axis=1)
-            self._draw_batch(products)
+            self._draw_batch(draw_products(self.np_random, self.pool, self.config.n_products, SEASONS_PER_DRAW))
         else:
             self.season += 1
 
     def _draw_batch(self, products: np.ndarray) -> None:
-        config = self.config
-        self.seasons: SeasonBatch = draw_seasons(self.market, products, config.season_start_day, config.horizon,
-                                                 config.arrival_rate, config.appeal_decay, self._shopper_cdf,
-                                                 self.np_random)
+        self.seasons: SeasonBatch = self.draw_season_batch(products, self.np_random)
         self._batch = self._batch_features(products)
         self.season = 0
 
+
+def draw_products(rng: np.random.Generator, pool: np.ndarray, n_products: int, n_seasons: int) -> np.ndarray:
+    """``[n_seasons, n_products]`` the products of each season: distinct, from ``pool``, sorted, drawn one
+    season after the other from ``rng``."""
+    return np.sort(np.stack([rng.choice(pool, size=n_products, replace=False) for _ in range(n_seasons)]), axis=1)

@@ -11,6 +11,7 @@ from scipy.special import logit
 from pricegym.config_checks import checked_config
 from pricegym.envs.config_checks import fingerprint
 from pricegym.envs.discount_config import ENV_NAME, PersonalizedDiscountConfig
+from pricegym.envs.discount_scenarios import DiscountScenario
 from pricegym.envs.embeddings import observed_embeddings
 from pricegym.envs.input_checks import (
     ENDED,
@@ -291,10 +292,9 @@ class PersonalizedDiscountEnv(gym.Env):
         rows = np.zeros((config.horizon + 1, self.observation_space.shape[0]), dtype=np.float32)
         rows[:, parts["customer_embedding"]] = self.customer_embeddings[self.customer_rows[self.visitors[visits]]]
         rows[:, parts["product_embedding"]] = self.product_embeddings[viewed]
-        steps = np.arange(config.horizon + 1)
-        window_left = np.minimum(config.budget_window - steps % config.budget_window, config.horizon - steps)
-        rows[:, parts["window_left"]] = (window_left / config.budget_window)[:, None]
-        rows[:, parts["time_left"]] = ((config.horizon - np.arange(config.horizon + 1)) / config.horizon)[:, None]
+        window_left, time_left = schedule_shares(config)
+        rows[:, parts["window_left"]] = window_left[:, None]
+        rows[:, parts["time_left"]] = time_left[:, None]
         rows[:, parts["list_price"]] = np.minimum(market.list_prices[viewed] / self.catalogue_median_price,
                                                   SCALE_CAP)[:, None]
         slots = self.viewed[visits]
@@ -306,17 +306,12 @@ class PersonalizedDiscountEnv(gym.Env):
     def _counted_unit_costs(self) -> np.ndarray:
         """The unit cost each sale of the episode's products takes off the reward: the world's, scaled by the
         scenario's ``unit_cost_scale``; none when the reward is revenue."""
-        if self.economics.reward == "revenue":
-            return np.zeros(self.products.size)
-        return self.economics.unit_cost_scale * self.market.unit_costs[self.products]
+        return counted_unit_costs(self.economics, self.market.unit_costs[self.products])
 
     def _lowest_prices(self) -> np.ndarray:
         """Each product's lowest price: ``max_discount`` off its list price and, with a fitted demand model,
         never below the lowest price seen in the data (the model is not to be trusted beyond it)."""
-        lowest = (1.0 - self.config.max_discount) * self.list_prices
-        if self.market.source == "fitted":
-            lowest = np.fmax(lowest, self.market.price_ranges[self.products, 0])  # a NaN range: no floor
-        return np.minimum(lowest, self.list_prices)
+        return lowest_prices(self.config.max_discount, self.market, self.products, self.list_prices)
 
     def _mean_reference_share(self) -> float:
         return float(np.mean(np.asarray(self.reference_prices) / self.list_prices[None, :]))
@@ -345,7 +340,7 @@ class PersonalizedDiscountEnv(gym.Env):
         self._threshold_list, self._slope_list = self.threshold.tolist(), self.slope.tolist()
 
     def _days(self, visits: np.ndarray) -> np.ndarray:
-        return (self.config.season_start_day + visits // self.config.visits_per_day) % self.market.n_days
+        return visit_days(self.config, self.market.n_days, visits)
 
     def _check_market(self) -> None:
         """Refuse (at construction) a world this environment cannot simulate with the config."""
@@ -358,3 +353,35 @@ class PersonalizedDiscountEnv(gym.Env):
         if customers < config.n_customers:
             raise ConfigError(f"{ENV_NAME}: n_customers={config.n_customers} but the world has {customers} "
                               f"customers; lower n_customers")
+
+
+# -- what the single environment and its batched core (:mod:`pricegym.envs.discount_batch`) share ------
+
+def counted_unit_costs(economics: DiscountScenario, world_unit_costs: np.ndarray) -> np.ndarray:
+    """The unit cost each sale takes off the reward, for the world's unit costs of the products (any shape): the
+    world's, scaled by the scenario's ``unit_cost_scale``; none when the reward is revenue."""
+    if economics.reward == "revenue":
+        return np.zeros(np.shape(world_unit_costs))
+    return economics.unit_cost_scale * world_unit_costs
+
+
+def lowest_prices(max_discount: float, market: PricingMarket, products: np.ndarray,
+                  list_prices: np.ndarray) -> np.ndarray:
+    """Each product's lowest price (``products`` and ``list_prices`` of any one shape): ``max_discount`` off its
+    list price and, with a fitted demand model, never below the lowest price seen in the data."""
+    lowest = (1.0 - max_discount) * list_prices
+    if market.source == "fitted":
+        lowest = np.fmax(lowest, market.price_ranges[products, 0])  # a NaN range: no floor
+    return np.minimum(lowest, list_prices)
+
+
+def visit_days(config: PersonalizedDiscountConfig, n_days: int, visits: np.ndarray) -> np.ndarray:
+    """The calendar day of each visit (``visits_per_day`` visits a day from ``season_start_day``)."""
+    return (config.season_start_day + visits // config.visits_per_day) % n_days
+
+
+def schedule_shares(config: PersonalizedDiscountConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``[horizon + 1]`` the observed ``window_left`` and ``time_left`` before each visit (and after the last)."""
+    steps = np.arange(config.horizon + 1)
+    window_left = np.minimum(config.budget_window - steps % config.budget_window, config.horizon - steps)
+    return window_left / config.budget_window, (config.horizon - steps) / config.horizon

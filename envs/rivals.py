@@ -73,6 +73,37 @@ class RivalRules:
         return np.array(combinations, dtype=np.int64).reshape(len(combinations), n_random)
 
 
+def random_level_prices(low: np.ndarray, high: np.ndarray, levels: int) -> np.ndarray:
+    """``[..., levels]`` the prices random rivals choose among, for ranges ``low``, ``high`` (``[...]``):
+    ``levels`` evenly spaced prices of each range, or its midpoint for one level (as
+    :meth:`RivalRules.build`, to the last bit)."""
+    low, high = np.asarray(low, float), np.asarray(high, float)
+    if levels > 1:
+        return np.linspace(low, high, levels, axis=-1)
+    return (0.5 * (low + high))[..., None]
+
+
+def rival_offsets(strategies: tuple[str, ...], fixed_prices: np.ndarray, level_prices: np.ndarray,
+                  level_draws: np.ndarray) -> np.ndarray:
+    """``[N, T, R]`` every rival's offset in every period of N seasons (:meth:`RivalRules.offsets` for
+    many seasons at once).
+
+    Args:
+        strategies: one name per rival.
+        fixed_prices: ``[N]`` the fixed rivals' price in each season.
+        level_prices: ``[N, levels]`` the random rivals' prices (:func:`random_level_prices`).
+        level_draws: ``[N, T, n_random]`` the random rivals' level indices.
+    """
+    seasons, horizon = level_draws.shape[:2]
+    offsets = np.zeros((seasons, horizon, len(strategies)))
+    fixed = [rival for rival, name in enumerate(strategies) if name == "fixed"]
+    random = [rival for rival, name in enumerate(strategies) if name == "random"]
+    offsets[:, :, fixed] = np.asarray(fixed_prices, float)[:, None, None]
+    if random:
+        offsets[:, :, random] = level_prices[np.arange(seasons)[:, None, None], level_draws]
+    return offsets
+
+
 def follow_weights(strategies: tuple[str, ...], undercut_share: float) -> list[float]:
     """Each rival's weight on the agent's previous price (see the table above)."""
     follow = {"undercut": 1.0 - undercut_share, "match": 1.0, "fixed": 0.0, "random": 0.0}

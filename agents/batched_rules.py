@@ -16,6 +16,11 @@ reads a core's private arrays. Every rule says what it knows in ``knows``.
 * :class:`BatchedMyopicDiscountRule` / :class:`BatchedSteadyStateDiscountRule` -
   PersonalizedDiscount-v0's myopic and memory-aware rules (the batched twins of
   :mod:`pricegym.agents.discount_baselines`), which read each visit's true utility.
+
+The planning rules and oracles of the other environments, which plan with the shared ``market``
+and ``config`` of the context, live beside them: :mod:`pricegym.agents.batched_markdown_rules`
+(best fixed price, myopic, the dynamic program) and :mod:`pricegym.agents.batched_competition_rules`
+(list price on the oracle's grid, best fixed price, myopic, the best response).
 """
 
 from __future__ import annotations

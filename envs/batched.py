@@ -19,8 +19,9 @@ The contract of a core (what the adapters and the tests rely on):
   ``rewards [B]`` float64, ``terminated [B]`` and ``truncated [B]`` bools and ``infos``, a dict of
   ``[B]``-leading arrays. Slots whose episode ended must be reset before the next ``step``
   (both adapters reset them in the same step and keep the final observation).
-* **What a rule may read beyond the observation** comes from :meth:`BatchedEnv.policy_context`,
-  documented by each core; never from its private arrays.
+* **What a rule may read beyond the observation** comes from :meth:`BatchedEnv.policy_context`:
+  per-slot arrays documented by each core, and the shared ``market`` and ``config`` for rules that
+  plan with the environment's model; never from a core's private arrays.
 """
 
 from __future__ import annotations
@@ -87,9 +88,15 @@ class BatchedEnv(ABC):
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Every slot's episode moves one step; returns observations, rewards, terminated, truncated, infos."""
 
-    def policy_context(self) -> dict[str, np.ndarray]:
-        """What a rule may know beyond the observation, per slot (each core documents its keys)."""
-        return {}
+    def policy_context(self) -> dict[str, Any]:
+        """What a rule may know beyond the observation: per-slot arrays (each core documents its keys) and the
+        shared, read-only :meth:`shared_context`."""
+        return self.shared_context()
+
+    def shared_context(self) -> dict[str, Any]:
+        """The entries every slot shares, for rules that plan with the environment's model: ``market`` (its
+        demand source, ground truth or fitted tables, and calendar) and ``config``. Read-only, not arrays."""
+        return {"market": self.single_env.market, "config": self.config}
 
 
 def checked_seeds(env_name: str, seeds: Sequence[int | None] | None, num_envs: int) -> list[int | None]:

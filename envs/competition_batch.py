@@ -33,6 +33,7 @@ from pricegym.envs.batched import BatchedEnv, checked_mask, checked_seeds
 from pricegym.envs.batched_actions import BatchedPriceActions
 from pricegym.envs.competition import SEASONS_PER_DRAW, CompetitionEnv, draw_competition_seasons
 from pricegym.envs.competition_config import ENV_NAME
+from pricegym.envs.competition_oracle import CompetitionModel
 from pricegym.envs.customer_stream import appeal_over_season
 from pricegym.envs.market import stacked_cdf
 from pricegym.envs.observation import SCALE_CAP
@@ -228,6 +229,12 @@ class CompetitionBatch(BatchedEnv):
     | ``previous_price`` | the agent's price of the previous period (``start_price`` at first) |
     | ``rival_prices`` | ``[B, R]`` the rivals' prices of the current period |
     | ``level_draws`` | ``[B, T, n_random]`` the random rivals' level index in every period |
+    | ``model`` | not an array: the :class:`~pricegym.envs.competition_oracle.CompetitionModel` of all slots |
+
+    ``model`` is the one entry shared by every slot (read-only): the market (the demand source and the
+    calendar) and the config, with which model-based rules plan a product's season
+    (:func:`~pricegym.envs.competition_oracle.season_problem`); as per-slot arrays the customers'
+    utilities would take ``[B, T, customers]`` floats at every call.
 
     ## Infos
     Step: ``price``, ``rival_prices``, ``units_sold``, ``rival_units_sold``, ``arrivals``, ``price_at_bound``
@@ -251,6 +258,7 @@ class CompetitionBatch(BatchedEnv):
         expected = config.arrival_rate * horizon
         self._rows = SeasonRows(batch, horizon, rivals + 2, int(expected + 5.0 * np.sqrt(expected)) + 8)
         self._fresh = FreshSeasons(env)
+        self._model = CompetitionModel.of(env)
         self._slots = np.arange(batch)
         self._status = np.full(batch, NOT_STARTED, dtype=np.int8)
         self._product = np.zeros(batch, dtype=np.int64)
@@ -311,13 +319,15 @@ class CompetitionBatch(BatchedEnv):
         self._observations = self._observe(self._slots)
         return self._observations, reward, terminated, np.zeros(self.num_envs, dtype=bool), info
 
-    def policy_context(self) -> dict[str, np.ndarray]:
-        """Per-slot arrays a rule may read beyond the observation (keys in the class docstring)."""
+    def policy_context(self) -> dict[str, Any]:
+        """Per-slot arrays a rule may read beyond the observation, and the shared ``model`` (keys in the class
+        docstring)."""
         return {"product": self._product.copy(), "list_price": self._list_price.copy(),
                 "unit_cost": self._unit_cost.copy(), "low": self._low.copy(), "high": self._high.copy(),
                 "start_price": self._start_price.copy(), "period": self._period.copy(),
                 "periods_left": self.config.horizon - self._period, "previous_price": self._previous_price.copy(),
-                "rival_prices": self._rival_prices.copy(), "level_draws": self._level_draws.copy()}
+                "rival_prices": self._rival_prices.copy(), "level_draws": self._level_draws.copy(),
+                "model": self._model, **self.shared_context()}
 
     # -- parts ---------------------------------------------------------------------------------
 

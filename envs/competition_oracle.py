@@ -21,6 +21,9 @@ Every entry point takes the environment as ``gym.make`` returns it (or unwrapped
 (before it: :class:`~pricegym.errors.EnvStateError`), and refuses with a
 :class:`~pricegym.errors.ConfigError`, before computing anything, a ``grid_size`` outside ``[2, 1001]``
 or a season that would exhaust memory or take more than about a minute (:func:`check_best_response_cost`).
+Planning needs no environment: :func:`season_problem` takes a :class:`CompetitionModel` (market and
+config, shared by all seasons) and a season's :class:`SeasonTerms` (product and prices), which is how the
+batched rules (:mod:`pricegym.agents.batched_competition_rules`) plan once per product.
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from pricegym.envs.competition import CompetitionEnv
-from pricegym.envs.competition_config import ENV_NAME
+from pricegym.envs.competition_config import ENV_NAME, CompetitionConfig
 from pricegym.envs.customer_stream import appeal_over_season
 from pricegym.envs.input_checks import checked_grid_size, episode_of
+from pricegym.envs.market import PricingMarket
 from pricegym.envs.oracle import OracleResult
-from pricegym.envs.rivals import choice_probabilities, price_utility
+from pricegym.envs.rivals import RivalRules, choice_probabilities, price_utility
 from pricegym.errors import ConfigError
+from pricegym.worlds.demand import ReferencePriceEffect
 
 GridChoice = Callable[[int, np.ndarray], np.ndarray | None]
 """(period, Q[previous, levels, g]) -> the chosen grid index ``[previous, levels]``, or None for uniformly random."""
@@ -63,28 +68,92 @@ class CompetitionSeason:
         return self.price_grid.size
 
 
+@dataclass(frozen=True)
+class CompetitionModel:
+    """What the plans of every season share: the market and the config (no episode needed).
+
+    Attributes:
+        market: the environment's market (its demand source, ground truth or fitted tables, and calendar).
+        config: the environment's config (rivals, horizon, arrivals, action space...).
+        period_weights: ``[T, C]`` each period's arrival weights of the customers (demand rows).
+    """
+
+    market: PricingMarket
+    config: CompetitionConfig
+    period_weights: np.ndarray
+
+    @classmethod
+    def of(cls, env: CompetitionEnv) -> CompetitionModel:
+        """The model of an environment (``gym.make``'s or unwrapped); no reset needed."""
+        env = env.unwrapped
+        return cls(env.market, env.config, env.period_weights)
+
+    @property
+    def n_customers(self) -> int:
+        return int(self.market.customer_weights.size)
+
+    def utilities(self, product: int) -> tuple[np.ndarray, np.ndarray]:
+        """``[T, C]`` every customer's utility of ``product`` at its list price by period (with the season's
+        appeal) and their ``[C]`` price sensitivity."""
+        config, market = self.config, self.market
+        days = (config.season_start_day + np.arange(config.horizon))[:, None]
+        customers = np.arange(self.n_customers)[None, :]
+        intercept, slope = market.demand.intercept_and_slope(customers, np.asarray(product),
+                                                             market.context(days, product))
+        shape = (config.horizon, customers.size)
+        intercept = np.broadcast_to(intercept, shape) + appeal_over_season(config.horizon, config.appeal_decay)[:, None]
+        return intercept, np.broadcast_to(slope, shape)[0]
+
+    def rival_rules(self, terms: SeasonTerms) -> RivalRules:
+        """The rivals of a season of ``terms``."""
+        config = self.config
+        return RivalRules.build(config.rivals, config.undercut_share, config.rival_fixed_price * terms.list_price,
+                                config.random_levels, terms.low, terms.high)
+
+
+@dataclass(frozen=True)
+class SeasonTerms:
+    """What a season's plan depends on beyond the :class:`CompetitionModel`: its product and prices.
+
+    Attributes:
+        product: the catalogue index; ``list_price``, ``unit_cost`` (0 for a revenue reward), ``low`` and
+            ``high`` (the price range) and ``start_price`` (the agent's "previous" price before the first
+            period): the environment's.
+    """
+
+    product: int
+    list_price: float
+    unit_cost: float
+    low: float
+    high: float
+    start_price: float
+
+    @classmethod
+    def of(cls, env: CompetitionEnv) -> SeasonTerms:
+        """The terms of the environment's current season (after ``reset``)."""
+        return cls(int(env.product), env.list_price, env.unit_cost, float(env.price_actions.low[0]),
+                   float(env.price_actions.high[0]), env.start_price)
+
+
+def season_grid(config: CompetitionConfig, low: float, high: float, grid_size: int = 41) -> np.ndarray:
+    """The ladder's prices of the range ``[low, high]``, or ``grid_size`` evenly spaced prices of it."""
+    if config.action_space == "ladder":
+        return low + np.linspace(0.0, 1.0, config.ladder_size) * (high - low)  # PriceActions.ladder's arithmetic
+    return np.linspace(low, high, checked_grid_size(ENV_NAME, grid_size))
+
+
 def price_grid(env, grid_size: int = 41) -> np.ndarray:
     """The ladder's prices, or ``grid_size`` evenly spaced prices of the range."""
     env = episode_of(env, CompetitionEnv, ENV_NAME, "price_grid()")
     grid_size = checked_grid_size(ENV_NAME, grid_size)
-    actions = env.price_actions
-    if env.config.action_space == "ladder":
-        return actions.ladder()[0]
-    return np.linspace(actions.low[0], actions.high[0], grid_size)
+    return season_grid(env.config, env.price_actions.low[0], env.price_actions.high[0], grid_size)
 
 
 def period_utilities(env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``[T, C]`` utility at list price of every customer (demand row) by period, their ``[C]`` price
     sensitivity, and ``[T, C]`` the period's arrival weights."""
     env = episode_of(env, CompetitionEnv, ENV_NAME, "period_utilities()")
-    config, market = env.config, env.market
-    days = (config.season_start_day + np.arange(config.horizon))[:, None]
-    customers = np.arange(market.customer_weights.size)[None, :]
-    intercept, slope = market.demand.intercept_and_slope(customers, np.asarray(env.product),
-                                                         market.context(days, env.product))
-    shape = (config.horizon, customers.size)
-    intercept = np.broadcast_to(intercept, shape) + appeal_over_season(config.horizon, config.appeal_decay)[:, None]
-    return intercept, np.broadcast_to(slope, shape)[0], env.period_weights
+    return *CompetitionModel.of(env).utilities(env.product), env.period_weights
 
 
 MAX_JOINT_LEVELS = 256
@@ -104,8 +173,12 @@ def check_best_response_cost(env, grid_size: int = 41, evaluations: int = 1) -> 
     """Refuse, with a :class:`ConfigError` and before any computation, a season of ``env`` whose best
     response and ``evaluations`` policy evaluations would not fit in memory or would run for hours."""
     env = episode_of(env, CompetitionEnv, ENV_NAME, "the best response")
+    check_season_cost(env.config, env.market.customer_weights.size, grid_size, evaluations)
+
+
+def check_season_cost(config: CompetitionConfig, n_customers: int, grid_size: int = 41, evaluations: int = 1) -> None:
+    """:func:`check_best_response_cost` for any season of ``config`` with ``n_customers`` demand rows."""
     grid_size = checked_grid_size(ENV_NAME, grid_size)
-    config = env.config
     n_random = sum(name == "random" for name in config.rivals)
     joint = config.random_levels ** n_random
     if joint > MAX_JOINT_LEVELS:
@@ -113,9 +186,8 @@ def check_best_response_cost(env, grid_size: int = 41, evaluations: int = 1) -> 
                           f"{config.random_levels} ** {n_random} = {joint:.3g} joint levels; at most "
                           f"{MAX_JOINT_LEVELS} are supported: lower random_levels or the number of random rivals")
     grid = config.ladder_size if config.action_space == "ladder" else grid_size
-    customers = env.market.customer_weights.size
     table = config.horizon * (grid + 1) * joint * grid
-    work = table * (customers + evaluations)
+    work = table * (n_customers + evaluations)
     if table > MAX_BEST_RESPONSE_VALUES or work > MAX_BEST_RESPONSE_OPERATIONS:
         raise ConfigError(f"{ENV_NAME}: the best response would need a reward table of {table:.3g} values (horizon x "
                           f"(grid + 1) x joint levels x grid) and {work:.3g} operations (x (customers + "
@@ -125,33 +197,40 @@ def check_best_response_cost(env, grid_size: int = 41, evaluations: int = 1) -> 
 
 
 def competition_season(env, grid_size: int = 41) -> CompetitionSeason:
-    """The current episode's problem (call after ``env.reset``).
+    """The current episode's problem (call after ``env.reset``): :func:`season_problem` of its season."""
+    env = episode_of(env, CompetitionEnv, ENV_NAME, "competition_season()")
+    check_best_response_cost(env, grid_size)
+    return season_problem(CompetitionModel.of(env), SeasonTerms.of(env), price_grid(env, grid_size))
+
+
+def season_problem(model: CompetitionModel, terms: SeasonTerms, grid: np.ndarray) -> CompetitionSeason:
+    """The pricing problem of a season of ``terms`` on the price ``grid`` (no environment needed; the caller
+    checks the cost first, :func:`check_season_cost`).
 
     The rivals' attraction ``sum_r exp(v_r)`` splits into the reactive rivals' part, which depends on
     the previous price, and the random rivals' part, which depends on the level drawn; the agent's
     expected sales are computed level by level, so memory grows with customers x grid^2 only.
     """
-    env = episode_of(env, CompetitionEnv, ENV_NAME, "competition_season()")
-    check_best_response_cost(env, grid_size)
-    config, rules, effect = env.config, env.rules, env.market.reference_effect
-    grid = price_grid(env, grid_size)
-    previous = np.append(grid, env.start_price)
+    config, rules, effect = model.config, model.rival_rules(terms), model.market.reference_effect
+    previous = np.append(grid, terms.start_price)
     levels = rules.level_combinations()
     rival_prices = rules.prices(previous[:, None, None], rules.offsets(levels)[None, :, :])  # [G+1, S, R]
-    intercept, slope, weights = period_utilities(env)
-    unit_value = grid - env.unit_cost
+    intercept, slope = model.utilities(terms.product)
+    weights = model.period_weights
+    unit_value = grid - terms.unit_cost
     random_rivals = rules.random_rivals
+    pricing = (terms.list_price, effect, config.rival_appeal)
     reward = np.empty((config.horizon, previous.size, levels.shape[0], grid.size))
     for period in range(config.horizon):
         a = intercept[period]
-        agent = np.exp(price_utility(a[:, None], slope[:, None], grid[None, :], env.list_price, effect))  # [C, G]
-        reactive = _rival_attraction(env, a, slope, rival_prices[:, 0, ~random_rivals])  # [C, G+1]
-        random = _rival_attraction(env, a, slope, rival_prices[0, :, random_rivals].T)  # [C, S]: they ignore the past
+        agent = np.exp(price_utility(a[:, None], slope[:, None], grid[None, :], terms.list_price, effect))  # [C, G]
+        reactive = _rival_attraction(a, slope, rival_prices[:, 0, ~random_rivals], *pricing)  # [C, G+1]
+        random = _rival_attraction(a, slope, rival_prices[0, :, random_rivals].T, *pricing)  # [C, S]: no past
         for level in range(levels.shape[0]):
             others = reactive + random[:, level:level + 1]  # [C, G+1]
             sales = _mean_agent_share(agent, others, weights[period])
             reward[period, :, level] = config.arrival_rate * sales * unit_value
-    return CompetitionSeason(grid, env.start_price, rival_prices, reward)
+    return CompetitionSeason(grid, terms.start_price, rival_prices, reward)
 
 
 def _mean_agent_share(agent: np.ndarray, others: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -166,12 +245,12 @@ def _mean_agent_share(agent: np.ndarray, others: np.ndarray, weights: np.ndarray
     return total
 
 
-def _rival_attraction(env, intercept: np.ndarray, slope: np.ndarray, prices: np.ndarray) -> np.ndarray:
+def _rival_attraction(intercept: np.ndarray, slope: np.ndarray, prices: np.ndarray, list_price: float,
+                      effect: ReferencePriceEffect, appeal: float) -> np.ndarray:
     """``sum_r exp(utility of rival r)`` per customer: ``prices`` is ``[..., R']``, the result ``[C, ...]``."""
     shape = (-1,) + (1,) * prices.ndim
-    utility = price_utility(intercept.reshape(shape), slope.reshape(shape), prices[None], env.list_price,
-                            env.market.reference_effect)
-    return np.exp(utility + env.config.rival_appeal).sum(axis=-1)
+    utility = price_utility(intercept.reshape(shape), slope.reshape(shape), prices[None], list_price, effect)
+    return np.exp(utility + appeal).sum(axis=-1)
 
 
 def seller_choice_probabilities(env, period: int, agent_prices: np.ndarray, rival_prices: np.ndarray,

@@ -285,7 +285,7 @@ class PersonalizedDiscountBatch(BatchedEnv):
                 "lowest_price": self.lowest_prices[slots, slot], "unit_cost": self.unit_costs[slots, slot],
                 "reference_price": self.reference_prices[slots, customer, slot],
                 "intercept": self.intercept[slots, visit], "slope": self.slope[slots, visit],
-                "budget_left": self.budget_left.copy(), **self._constants()}
+                "budget_left": self.budget_left.copy(), **self._constants(), **self.shared_context()}
 
     def _constants(self) -> dict[str, np.ndarray]:
         """The discount range and the memory's gain and loss, the same for every slot."""

@@ -88,7 +88,9 @@ class MarkdownBatch(BatchedEnv):
     ``inventory_left``, ``prices`` (the last period's, the starting prices before the first step),
     ``units_sold`` (the last period's),
     ``reference_prices`` (the list prices without ``reference_dynamics``), all ``[B, K]``, and
-    ``period`` and ``periods_left`` (``[B]``).
+    ``period`` and ``periods_left`` (``[B]``); and the shared, read-only ``market`` and ``config``
+    (:meth:`~pricegym.envs.batched.BatchedEnv.shared_context`; not arrays): what the planning rules and the oracle of
+    :mod:`pricegym.agents.batched_markdown_rules` plan with, as the single environment's read them.
 
     ## Memory
     About ``(B + chunk) x T x M x K`` float64 customer cells (twice that with reference dynamics; M is
@@ -277,7 +279,8 @@ class MarkdownBatch(BatchedEnv):
                 "high": season["high"].copy(), "initial_inventory": season["inventory"].copy(),
                 "inventory_left": self._inventory.copy(), "prices": self._prices.copy(),
                 "units_sold": self._units_sold.copy(), "reference_prices": self._reference.copy(),
-                "period": self._period.copy(), "periods_left": self.config.horizon - self._period}
+                "period": self._period.copy(), "periods_left": self.config.horizon - self._period,
+                **self.shared_context()}
 
 
 def _sum_over_products(values: np.ndarray) -> np.ndarray:

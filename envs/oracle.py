@@ -35,7 +35,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit
 from scipy.stats import poisson
 
-from pricegym.envs.config import ENV_NAME
+from pricegym.envs.config import ENV_NAME, MarkdownConfig
 from pricegym.envs.customer_stream import appeal_over_season
 from pricegym.envs.input_checks import checked_grid_size, episode_of
 from pricegym.envs.markdown import MarkdownEnv
@@ -99,20 +99,33 @@ def season_problems(env, grid_size: int = 101, favourable_reference: bool = Fals
     env = episode_of(env, MarkdownEnv, ENV_NAME, "season_problems()")
     grid_size = checked_grid_size(ENV_NAME, grid_size)
     check_season_cost(env, grid_size, evaluations=0)
-    config, actions = env.config, env.price_actions
-    if config.action_space == "ladder":
-        grid = actions.ladder()
-    else:
-        grid = actions.low[:, None] + np.linspace(0.0, 1.0, grid_size)[None, :] * (actions.high - actions.low)[:, None]
-    reference = np.maximum(env.list_prices, actions.high) if favourable_reference else env.list_prices
-    problems = []
-    for k, product in enumerate(env.products):
-        buyers = mean_buyers(env.market, int(product), grid[k], config.season_start_day, config.horizon,
-                             config.arrival_rate, reference[k], config.appeal_decay, config.shopper_mix_shift)
-        unit_value = grid[k] - env.unit_costs[k] if config.reward == "margin" else grid[k].copy()
-        problems.append(ProductSeason(grid[k], buyers, unit_value, int(env.initial_inventory[k]),
-                                      config.holding_cost, config.salvage_share * float(env.unit_costs[k])))
-    return problems
+    actions = env.price_actions
+    return [product_season(env.market, env.config, int(product), actions.low[k], actions.high[k],
+                           int(env.initial_inventory[k]), grid_size, favourable_reference)
+            for k, product in enumerate(env.products)]
+
+
+def product_season(market: PricingMarket, config: MarkdownConfig, product: int, low: float, high: float,
+                   inventory: int, grid_size: int = 101, favourable_reference: bool = False) -> ProductSeason:
+    """One product's problem in a season of ``config`` (no environment needed): catalogue index ``product``,
+    price range ``[low, high]`` and ``inventory`` starting units; reference prices at the list price, or at
+    their most favourable reachable value (the highest of the list price and ``high``). The grid is the
+    ladder for ladder actions, else ``grid_size`` evenly spaced prices of the range (:func:`price_grid`).
+    Checks no cost: the callers do (:func:`check_planning_cost`, :func:`check_exact_cost`)."""
+    size = config.ladder_size if config.action_space == "ladder" else grid_size
+    grid = price_grid(low, high, size)
+    list_price, unit_cost = market.list_prices[product], float(market.unit_costs[product])
+    reference = max(list_price, high) if favourable_reference else list_price
+    buyers = mean_buyers(market, product, grid, config.season_start_day, config.horizon, config.arrival_rate,
+                         reference, config.appeal_decay, config.shopper_mix_shift)
+    unit_value = grid - market.unit_costs[product] if config.reward == "margin" else grid.copy()
+    return ProductSeason(grid, buyers, unit_value, int(inventory), config.holding_cost,
+                         config.salvage_share * unit_cost)
+
+
+def price_grid(low: float, high: float, size: int) -> np.ndarray:
+    """``[size]`` evenly spaced prices from ``low`` to ``high`` (a ladder's rungs, or an oracle's fine grid)."""
+    return low + np.linspace(0.0, 1.0, size) * (high - low)
 
 
 def mean_buyers(market: PricingMarket, product: int, prices: np.ndarray, first_day: int, horizon: int,
@@ -145,17 +158,23 @@ def _mean_purchase(market: PricingMarket, product: int, prices: np.ndarray, firs
 
 
 def action_values(problem: ProductSeason, period: int, next_value: np.ndarray) -> np.ndarray:
-    """``Q[g, x]``: expected reward this period plus value later, for every grid price and stock x."""
+    """``Q[g, x]``: expected reward this period plus value later, for every grid price and stock x.
+
+    ``next_value``: ``[inventory + 1]`` the value later of every stock, whatever the price, or
+    ``[G, inventory + 1]`` one row per grid price (what keeping that price for good earns later).
+    """
     inventory = problem.inventory
     pmf = poisson.pmf(np.arange(inventory)[None, :], problem.buyers[period][:, None])  # [G, k < inventory]
     values = np.zeros((pmf.shape[0], inventory + 1))
-    values[:, 0] = next_value[0]
+    values[:, 0] = next_value[..., 0]
     for stock in range(1, inventory + 1):
         probability = pmf[:, :stock]  # sell k < stock units
         sold = np.arange(stock)
         sells_out = 1.0 - probability.sum(axis=1)
         expected_sold = probability @ sold + sells_out * stock
-        continuation = probability @ next_value[stock - sold] + sells_out * next_value[0]
+        later = next_value[..., stock - sold]
+        continuation = (probability @ later if later.ndim == 1 else np.einsum("gk,gk->g", probability, later)) \
+            + sells_out * next_value[..., 0]
         holding = problem.holding_cost * (stock - expected_sold)
         values[:, stock] = problem.unit_value * expected_sold - holding + continuation
     return values
@@ -171,16 +190,23 @@ def check_season_cost(env, grid_size: int = 101, evaluations: int = 1) -> None:
     ``evaluations`` exact policy evaluations would take more than about a minute."""
     env = episode_of(env, MarkdownEnv, ENV_NAME, "the oracle")
     grid_size = checked_grid_size(ENV_NAME, grid_size)
-    config = env.config
+    check_planning_cost(env.config, env.market.customer_weights.size, env.initial_inventory, grid_size, evaluations)
+
+
+def check_planning_cost(config: MarkdownConfig, n_customers: int, inventories: np.ndarray, grid_size: int = 101,
+                        evaluations: int = 1) -> None:
+    """:func:`check_season_cost` without an environment: a season of ``config`` in a market of ``n_customers``
+    demand rows, whose products start with ``inventories`` units (read only when ``evaluations`` > 0; the
+    mean buyers are counted for ``config.n_products`` products)."""
     grid = config.ladder_size if config.action_space == "ladder" else grid_size
-    values = config.horizon * env.market.customer_weights.size * grid * len(env.products)
+    values = config.horizon * n_customers * grid * config.n_products
     if values > MAX_BUYER_VALUES:
         raise ConfigError(f"Markdown-v0: the oracle would compute {values:.2g} purchase probabilities (horizon x "
                           f"customers x price grid x products), more than the {MAX_BUYER_VALUES:.0e} that finish in "
                           "about a minute; lower horizon, n_products, or ladder_size (or grid_size), or use a world "
                           "with fewer customers")
     if evaluations:
-        _check_work([(config.horizon, int(units), grid) for units in env.initial_inventory], evaluations)
+        _check_work([(config.horizon, int(units), grid) for units in inventories], evaluations)
 
 
 def check_exact_cost(problems: list[ProductSeason], evaluations: int = 1) -> None:
@@ -236,10 +262,12 @@ def solve_dynamic_program(problems: list[ProductSeason]) -> OracleResult:
 
 
 def fixed_price_values(problem: ProductSeason) -> np.ndarray:
-    """``[G]`` exact expected return of each constant grid price."""
+    """``[G]`` exact expected return of each constant grid price (the recursion of every price at once)."""
     check_exact_cost([problem], problem.price_grid.size)
-    return np.array([evaluate(problem, lambda _t, q, g=g: np.full(q.shape[1], g))[0]
-                     for g in range(problem.price_grid.size)])
+    value = np.tile(problem.salvage * np.arange(problem.inventory + 1), (problem.price_grid.size, 1))
+    for period in reversed(range(problem.buyers.shape[0])):
+        value = action_values(problem, period, value)
+    return value[:, problem.inventory]
 
 
 def myopic_choice(problem: ProductSeason) -> PriceChoice:

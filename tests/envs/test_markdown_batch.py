@@ -197,7 +197,9 @@ def test_policy_context_holds_what_the_single_env_knows(small_world_config):
         actions = random_actions(core, rng)
         core.step(actions)
         single.step(actions[0])
-    context = {key: values[0] for key, values in core.policy_context().items()}
+    full = core.policy_context()
+    assert full["market"] is single.market and full["config"] == single.config  # shared, not per slot
+    context = {key: values[0] for key, values in full.items() if key not in ("market", "config")}
     np.testing.assert_array_equal(context["products"], single.products)
     for key, expected in [("list_price", single.list_prices), ("unit_cost", single.unit_costs),
                           ("low", single.price_actions.low), ("high", single.price_actions.high),

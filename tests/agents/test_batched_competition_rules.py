@@ -25,7 +25,6 @@ from pricegym.agents.competition_baselines import (
     CompetitionMyopicPolicy,
 )
 from pricegym.agents.rollout import episode_return
-from pricegym.encoders.demand_tables import ContextWeights, DemandTables
 from pricegym.envs import CompetitionConfig, CompetitionEnv, make_vec
 from pricegym.envs.competition_oracle import (
     CompetitionModel,
@@ -35,8 +34,7 @@ from pricegym.envs.competition_oracle import (
     season_problem,
 )
 from pricegym.errors import ConfigError
-from pricegym.worlds.demand import MarketContext
-from pricegym.worlds.registry import WorldConfig, load_world
+from pricegym.worlds.registry import WorldConfig
 from pricegym.worlds.synthetic import SyntheticWorldConfig
 
 SMALL = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=30, n_customers=200, n_exposures=12_000))
@@ -49,29 +47,9 @@ TWINS = [(BatchedCompetitionListPriceRule, CompetitionListPricePolicy),
          (BatchedBestResponseRule, BestResponsePolicy)]
 
 
-@pytest.fixture(scope="module")
-def fitted_run(tmp_path_factory):
-    """Demand tables equal to the small world's truth in a neutral market, on narrower price ranges (as
-    ``tests/envs/conftest.py``'s ``tables_run``), with embeddings."""
-    world = load_world(SMALL)
-    customers, products = world.all_pairs()
-    intercept, slope = world.ground_truth.intercept_and_slope(customers, products, MarketContext.neutral())
-    logged = world.transactions.groupby("product_id")["price"].agg(["min", "max"])
-    tables = DemandTables(
-        intercept=intercept, slope=np.broadcast_to(slope, intercept.shape), list_prices=world.ground_truth.list_prices,
-        context_weights=ContextWeights.zero(), reference_effect=world.config.reference_effect,
-        response="purchase_probability",
-        price_ranges=0.5 + 0.5 * logged.reindex(world.products["product_id"]).to_numpy(),
-        customer_ids=tuple(world.customers["customer_id"]), product_ids=tuple(world.products["product_id"]))
-    folder = tables.save(tmp_path_factory.mktemp("fitted-run"))
-    np.savez(folder / "embeddings.npz", product_vectors=np.random.default_rng(0).normal(size=(len(world.products), 12)),
-             customer_vectors=np.random.default_rng(1).normal(size=(len(world.customers), 12)))
-    return folder
-
-
-def _options(demand_source: str, fitted_run, **options) -> dict:
+def _options(demand_source: str, tables_run, **options) -> dict:
     if demand_source == "fitted":
-        options.update(demand_source="fitted", demand_run=fitted_run)
+        options.update(demand_source="fitted", demand_run=tables_run)
     return {"world": SMALL, "horizon": HORIZON, **options}
 
 
@@ -99,8 +77,8 @@ def _assert_twins_earn_alike(options: dict, batched, single, slots: int = 4, see
 @pytest.mark.parametrize("demand_source", ["ground_truth", "fitted"])
 @pytest.mark.parametrize("action_space", ["box", "ladder"])
 @pytest.mark.parametrize("batched, single", TWINS)
-def test_a_batched_rule_earns_what_its_single_twin_earns(batched, single, action_space, demand_source, fitted_run):
-    options = _options(demand_source, fitted_run, action_space=action_space, reward="margin")
+def test_a_batched_rule_earns_what_its_single_twin_earns(batched, single, action_space, demand_source, tables_run):
+    options = _options(demand_source, tables_run, action_space=action_space, reward="margin")
     _assert_twins_earn_alike(options, batched, single)
 
 

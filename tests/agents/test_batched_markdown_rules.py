@@ -17,12 +17,10 @@ from pricegym.agents.batched_markdown_rules import (
 )
 from pricegym.agents.batched_rules import BatchedListPriceRule, BatchedRandomRule
 from pricegym.agents.rollout import episode_return
-from pricegym.encoders.demand_tables import ContextWeights, DemandTables
 from pricegym.envs import MarkdownConfig, MarkdownEnv, make_vec
 from pricegym.envs.markdown_batch import MarkdownBatch
 from pricegym.errors import ConfigError
-from pricegym.worlds.demand import MarketContext
-from pricegym.worlds.registry import WorldConfig, load_world
+from pricegym.worlds.registry import WorldConfig
 from pricegym.worlds.synthetic import SyntheticWorldConfig
 
 SMALL = WorldConfig(synthetic=SyntheticWorldConfig(seed=5, n_products=30, n_customers=200, n_exposures=12_000))
@@ -31,27 +29,6 @@ SEASON = {"world": SMALL, "horizon": 12, "stock_cover": 0.5}
 TWINS = [(BatchedBestFixedPriceRule, BestFixedPricePolicy), (BatchedMyopicRule, MyopicPolicy),
          (BatchedDynamicProgramRule, DynamicProgramPolicy), (BatchedListPriceRule, ListPricePolicy)]
 SLOTS = 4
-
-
-@pytest.fixture(scope="module")
-def tables_run(tmp_path_factory):
-    """Demand tables equal to the small world's truth in a neutral market, on a narrower price band (what
-    fit-demand writes, as tests/envs/conftest.py makes them)."""
-    world = load_world(SMALL)
-    customers, products = world.all_pairs()
-    intercept, slope = world.ground_truth.intercept_and_slope(customers, products, MarketContext.neutral())
-    logged = world.transactions.groupby("product_id")["price"].agg(["min", "max"])
-    tables = DemandTables(
-        intercept=intercept, slope=np.broadcast_to(slope, intercept.shape), list_prices=world.ground_truth.list_prices,
-        context_weights=ContextWeights.zero(), reference_effect=world.config.reference_effect,
-        response="purchase_probability",
-        price_ranges=0.5 + 0.5 * logged.reindex(world.products["product_id"]).to_numpy(),
-        customer_ids=tuple(world.customers["customer_id"]), product_ids=tuple(world.products["product_id"]))
-    folder = tables.save(tmp_path_factory.mktemp("fitted-run"))
-    rng = np.random.default_rng(0)
-    np.savez(folder / "embeddings.npz", product_vectors=rng.normal(size=(len(world.products), 12)),
-             customer_vectors=rng.normal(size=(len(world.customers), 12)))
-    return folder
 
 
 def _options(demand: str, action_space: str, n_products: int, tables_run) -> dict:

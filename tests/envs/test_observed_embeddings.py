@@ -136,6 +136,7 @@ def test_the_same_seed_gives_the_same_observations_across_processes(tiny_options
         "from pathlib import Path\n"
         "sys.path.insert(0, sys.argv[1])\n"
         "from test_observed_embeddings import TINY, _observations_digest\n"
+        "sys.path.insert(0, str(Path(sys.argv[1]).parent))\n"
         "from conftest import SMALL_WORLD\n"
         "print(_observations_digest({'world': SMALL_WORLD, 'text_encoder': TINY,"
         " 'embedding_cache_dir': Path(sys.argv[2])}))\n"

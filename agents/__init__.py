@@ -1,6 +1,18 @@
-"""Pricing policies: rule baselines, the supervised BERT pricing baseline (SB3 agents arrive later).
+"""Pricing policies: rule baselines, the supervised BERT pricing baseline, and SB3 agents' parts.
 
-* :mod:`~pricegym.agents.baselines` - rule-based policies for the Markdown environment.
+Rules, one episode at a time (``begin_episode(env)`` after each reset):
+
+* :mod:`~pricegym.agents.baselines` - rule-based policies for the Markdown environment;
+* :mod:`~pricegym.agents.discount_baselines` and :mod:`~pricegym.agents.text_discount_rule` - for
+  PersonalizedDiscount-v0 (the second personalises by what the text reveals);
+* :mod:`~pricegym.agents.competition_baselines` - for Competition-v0.
+
+Rules on whole batches (``predict(observations)`` on a batched VecEnv; what they know beyond the
+observations comes from ``vec_env.policy_context()``): :mod:`~pricegym.agents.batched_rules`,
+:mod:`~pricegym.agents.batched_markdown_rules`, :mod:`~pricegym.agents.batched_competition_rules`.
+
+SB3 agents: :mod:`~pricegym.agents.features` - the features extractor that reads the observation
+layout (LM embeddings through one shared projection, the numeric parts through an MLP).
 
 The supervised pricer, ``pricegym fit-pricer``:
 

@@ -18,12 +18,12 @@ from pricegym.cli_parsing import CommandLineParser, run_command_line
 from pricegym.demand_commands import add_fit_demand_command
 from pricegym.errors import PricegymError
 from pricegym.pricer_commands import add_fit_pricer_command
+from pricegym.train_commands import add_train_command
 from pricegym.world_commands import add_world_command
 
 PROGRAM = "pricegym"
 
 RESERVED_COMMANDS: dict[str, str] = {
-    "train": "train an RL pricing agent in an environment",
     "benchmark": "benchmark pricing policies against baselines and the oracle",
     "plot": "plot revenue curves of benchmarked runs",
     "run": "run the main job end to end",
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_demand_command(commands)
     add_fit_pricer_command(commands)
     add_bench_speed_command(commands)
+    add_train_command(commands)
     for name, purpose in RESERVED_COMMANDS.items():
         reserved = commands.add_parser(name, help=f"(not available yet) {purpose}",
                                        description=f"{not_available_notice(name)}. Planned: {purpose}.")

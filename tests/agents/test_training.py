@@ -99,6 +99,13 @@ def test_every_default_hyperparameter_file_resolves_for_every_environment():
             assert "not tuned yet" in (HYPERPARAMS_DIR / f"{algo}.yml").read_text().lower()
 
 
+def test_the_layout_ppo_file_resolves_for_every_environment_with_the_extractor():
+    for env_id in ENTRY_POINTS:
+        raw = load_hyperparams("ppo", env_id, HYPERPARAMS_DIR / "ppo_layout.yml")
+        hyper = resolve_hyperparams("ppo", env_id, raw, {})
+        assert hyper.n_envs == 256 and raw["features_extractor"] == "layout"
+
+
 def test_a_short_ppo_run_writes_model_record_tensorboard_and_checkpoints(ppo_run):
     from stable_baselines3 import PPO
 

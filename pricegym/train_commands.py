@@ -12,7 +12,7 @@ from pricegym.cli_parsing import non_negative_int, output_path, positive_int, se
 from pricegym.errors import ConfigError
 
 ALGORITHMS: tuple[str, ...] = ("a2c", "dqn", "ppo", "sac", "td3")
-"""Mirrors :data:`pricegym.agents.training.ALGORITHMS`."""
+"""Mirrors :data:`pricegym.agents.hyperparameters.ALGORITHMS`."""
 
 ENV_IDS: tuple[str, ...] = ("pricegym/Markdown-v0", "pricegym/PersonalizedDiscount-v0", "pricegym/Competition-v0")
 """Mirrors the keys of :data:`pricegym.envs.ENTRY_POINTS` (named in the help only: the handler checks)."""

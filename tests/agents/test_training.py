@@ -11,15 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pricegym.agents.training import (
-    ALGORITHMS,
-    HYPERPARAMS_DIR,
-    TrainConfig,
-    latest_checkpoint,
-    load_hyperparams,
-    resolve_hyperparams,
-    train,
-)
+from pricegym.agents.hyperparameters import ALGORITHMS, HYPERPARAMS_DIR, load_hyperparams, resolve_hyperparams
+from pricegym.agents.training import TrainConfig, latest_checkpoint, train
 from pricegym.cli import main
 from pricegym.envs import ENTRY_POINTS, MARKDOWN_ID
 from pricegym.train_commands import ALGORITHMS as CLI_ALGORITHMS

@@ -130,8 +130,7 @@ class _BatchedCompetitionRule(BatchedRule):
         context = self.context()
         rows = self.plans.rows(context)
         prices = self._prices(context, rows, self.plans.parts["grid"][rows])
-        low, high = context["low"], context["high"]
-        return self.actions_for_shares((prices - low) / np.maximum(high - low, 1e-12))  # PriceActions.to_action
+        return self.actions_for_prices(prices, context["low"], context["high"])
 
     def _prices(self, context: dict[str, Any], rows: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """``[B]`` every slot's price (``rows``: the slots' plan rows; ``grid``: ``[B, G]`` their prices)."""

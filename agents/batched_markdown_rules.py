@@ -122,8 +122,7 @@ class BatchedPlanRule(BatchedRule):
         context = self.context()
         self._follow_seasons(context)
         prices = self.book.lookup(self._plans, context["period"], context["inventory_left"])
-        low, high = context["low"], context["high"]
-        return self.actions_for_shares((prices - low) / np.maximum(high - low, 1e-12))
+        return self.actions_for_prices(prices, context["low"], context["high"])
 
     def _follow_seasons(self, context: dict[str, np.ndarray]) -> None:
         """Give the slots that started a season with other products or stock the plans of their products,

@@ -59,6 +59,10 @@ class BatchedRule:
     def _actions(self, observations: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def actions_for_prices(self, prices: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """Actions nearest ``prices`` within each episode's ``[low, high]`` (as ``PriceActions.to_action``)."""
+        return self.actions_for_shares((prices - low) / np.maximum(high - low, 1e-12))
+
     def actions_for_shares(self, shares: np.ndarray) -> np.ndarray:
         """Actions that put each episode at ``shares`` (``[B]`` or ``[B, K]``, 0..1) of its price range: the box's
         affine map, or the nearest ladder rung."""
@@ -111,8 +115,7 @@ class BatchedListPriceRule(BatchedRule):
         context = self.context()
         if "low" not in context:
             return self.actions_for_shares(np.zeros(self.num_envs))
-        low, high = context["low"], context["high"]
-        return self.actions_for_shares((context["list_price"] - low) / np.maximum(high - low, 1e-12))
+        return self.actions_for_prices(context["list_price"], context["low"], context["high"])
 
 
 def list_price_rule(vec_env: Any) -> BatchedRule:

@@ -4,7 +4,9 @@ The defaults live in ``agents/hyperparams/<algo>.yml``; a file of the user's upd
 (:func:`load_hyperparams`). :func:`resolve_hyperparams` checks every key against the algorithm's
 arguments and splits them into what the trainer reads (``n_envs``, ``n_timesteps``, ``policy``,
 ``normalize``, ``policy_kwargs``, pricegym's ``features_extractor``, ``noise_type``/``noise_std``) and
-the algorithm's own arguments (rl-zoo's ``lin_<x>`` schedules included).
+the algorithm's own arguments (rl-zoo's ``lin_<x>`` schedules included). :func:`build_model` builds SB3's
+model from them, turning what SB3, torch or the features extractor refuse in them into a one-line
+:class:`~pricegym.errors.ConfigError` that names the hyperparameter.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ PRICEGYM_KEYS = ("n_envs", "n_timesteps", "policy", "normalize", "policy_kwargs"
                  "noise_std")
 """Keys read by the trainer itself; every other key is an argument of the algorithm."""
 
-
+SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
+"""The algorithms' arguments that take a number or a schedule (rl-zoo's ``lin_<x>``)."""
 
 
 def read_hyperparams_file(path: Path) -> dict[str, Any]:
@@ -155,6 +158,12 @@ def resolve_hyperparams(algo: str, env_id: str, raw: dict[str, Any], env_kwargs:
     if unknown:
         raise ConfigError(f"unknown {algo} hyperparameter(s) {unknown}; {algo} accepts "
                           f"{sorted(accepted | set(PRICEGYM_KEYS))}")
+    for key in SCHEDULE_KEYS:
+        value = raw.get(key, 0.0)
+        if not (isinstance(value, int | float) and not isinstance(value, bool) or isinstance(value, str)
+                and value.startswith("lin_") or callable(value) or (key == "clip_range_vf" and value is None)):
+            raise ConfigError(f"hyperparameter {key} must be a number or lin_<number> (a linear schedule, e.g. "
+                              f"lin_3e-4); got {value!r}{_yaml_number_hint(value)}")
     normalize = raw.get("normalize", False)
     if isinstance(normalize, bool):
         normalize_kwargs = {} if normalize else None
@@ -206,3 +215,102 @@ def algorithm_class(algo: str):
     if algo not in classes:
         raise ConfigError(f"unknown algorithm {algo!r}; expected one of {', '.join(ALGORITHMS)}")
     return classes[algo]
+
+
+def build_model(algo: str, hyper: ResolvedHyperparams, raw: dict[str, Any], source: str, env: Any,
+                **fixed: Any) -> Any:
+    """SB3's ``algo`` model of ``hyper`` (resolved from ``raw``, read from ``source``) on ``env``, with its action
+    noise; ``fixed``: the trainer's own arguments (seed, device, tensorboard_log, verbose).
+
+    What SB3, torch or a features extractor refuse in the user's hyperparameters is raised as a one-line
+    :class:`~pricegym.errors.ConfigError` that names the hyperparameter and what it takes: the policy and
+    ``policy_kwargs`` (its keys, the features extractor built once with its ``features_extractor_kwargs``)
+    are checked first; then a ValueError, TypeError or SB3's AssertionError from the construction itself
+    (an algorithm argument or a policy_kwargs value SB3 or torch refuse). Nothing else is caught.
+    """
+    algo_class = algorithm_class(algo)
+    check_policy(algo, hyper.policy, env.observation_space, source)
+    check_policy_kwargs(algo_class.policy_aliases[hyper.policy], hyper, raw, env.observation_space, source)
+    noise = hyper.action_noise(env.action_space)
+    arguments = {**hyper.algo_kwargs, **({} if noise is None else {"action_noise": noise}), **fixed}
+    try:
+        return algo_class(hyper.policy, env, policy_kwargs=hyper.policy_kwargs or None, **arguments)
+    except (ValueError, TypeError, AssertionError) as error:
+        if isinstance(error, ConfigError):
+            raise
+        if any(key in str(error) for key in (*hyper.algo_kwargs, *hyper.policy_kwargs)):
+            fix = "fix the hyperparameter this names"
+        elif raw.get("policy_kwargs") is not None:
+            fix = f"fix policy_kwargs = {raw['policy_kwargs']!r} (the networks) or the hyperparameter at fault"
+        else:
+            fix = "fix the hyperparameter at fault"
+        raise ConfigError(f"{algo} refuses its hyperparameters ({source}): {_refusal(error)}; {fix}") from None
+
+
+def check_policy(algo: str, policy: str, observation_space: Any, source: str) -> None:
+    """``policy`` must be one of SB3's policy names for ``algo`` that fits the observation space (pricegym's
+    observations are flat vectors: ``MlpPolicy``)."""
+    aliases = sorted(getattr(algorithm_class(algo), "policy_aliases", {}))
+    if policy not in aliases:
+        raise ConfigError(f"unknown {algo} policy {policy!r} ({source}); expected one of {', '.join(aliases)} "
+                          "(pricegym's flat observations take MlpPolicy)")
+    flat = getattr(observation_space, "shape", None) is not None and len(observation_space.shape) == 1
+    if policy != "MlpPolicy" and flat:
+        needs = "image" if policy == "CnnPolicy" else "dict"
+        raise ConfigError(f"policy {policy} ({source}) needs {needs} observations, and the environment's are a flat "
+                          "vector; use policy: MlpPolicy (features_extractor: layout for its embeddings)")
+
+
+def check_policy_kwargs(policy_class: Any, hyper: ResolvedHyperparams, raw: dict[str, Any], observation_space: Any,
+                        source: str) -> None:
+    """``policy_kwargs``' keys must be ``policy_class``'s, and its features extractor (if it names one) must build
+    on ``observation_space`` with its ``features_extractor_kwargs``, as SB3 will build it."""
+    kwargs, given = hyper.policy_kwargs, f"policy_kwargs = {raw.get('policy_kwargs')!r}"
+    if raw.get("features_extractor") == "layout":
+        given += " with features_extractor: layout"
+    takes = _arguments(policy_class, {"observation_space", "action_space", "lr_schedule", "use_sde"})
+    unknown = sorted(set(kwargs) - set(takes)) if takes is not None else []
+    if unknown:
+        raise ConfigError(f"hyperparameter {given} ({source}) has unknown key(s) {unknown}; {hyper.policy} takes "
+                          f"{', '.join(takes)}")
+    if "features_extractor_class" not in kwargs and "features_extractor_kwargs" not in kwargs:
+        return
+    default = inspect.signature(policy_class.__init__).parameters.get("features_extractor_class")
+    extractor = kwargs.get("features_extractor_class") or getattr(default, "default", None)
+    extractor_kwargs = kwargs.get("features_extractor_kwargs") or {}
+    if not isinstance(extractor, type) or not isinstance(extractor_kwargs, dict):
+        raise ConfigError(f"hyperparameter {given} ({source}): features_extractor_class must be a class and "
+                          f"features_extractor_kwargs a dict, e.g. \"dict(features_extractor_kwargs=dict(...))\"")
+    try:
+        extractor(observation_space, **extractor_kwargs)
+    except (ValueError, TypeError, AssertionError) as error:
+        if isinstance(error, ConfigError):
+            raise
+        names = _arguments(extractor, {"observation_space", "layout"})
+        raise ConfigError(f"hyperparameter {given} ({source}): its features extractor {extractor.__name__} refuses "
+                          f"features_extractor_kwargs {sorted(set(extractor_kwargs) - {'layout'})}: "
+                          f"{_refusal(error)}; fix features_extractor_kwargs in policy_kwargs ({extractor.__name__} "
+                          f"takes {'any keyword' if names is None else ', '.join(names) or 'no keyword'})") from None
+
+
+def _yaml_number_hint(value: Any) -> str:
+    """What to write instead of a number YAML read as text (``3e-4``: YAML 1.1 wants a dot, ``3.0e-4``)."""
+    try:
+        number = float(value) if isinstance(value, str) else None
+    except ValueError:
+        number = None
+    return "" if number is None else f" (YAML reads {value} as text: write {number!r})"
+
+
+def _refusal(error: BaseException) -> str:
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
+
+
+def _arguments(callable_class: Any, internal: set[str]) -> list[str] | None:
+    """The keyword arguments ``callable_class(...)`` takes, but ``internal`` ones (set by SB3 or pricegym); None
+    when it takes any (``**kwargs``)."""
+    parameters = inspect.signature(callable_class.__init__).parameters.values()
+    if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters):
+        return None
+    return [parameter.name for parameter in parameters if parameter.name not in internal | {"self"}
+            and parameter.kind is not parameter.VAR_POSITIONAL]

@@ -21,12 +21,15 @@ percentage of the oracle's (or the bound's) value on those very seasons.
 
 * :func:`evaluate_percent_of_optimum` - plays the policy on exactly those seasons, one VecEnv slot per seed
   (each slot's first episode only), and reports ``percent_of_optimum = 100 x sum(returns) / sum(optimum)``.
-  The returns are realised (simulated) returns; the Markdown-v0 and Competition-v0 optima are exact
-  expectations, so a policy's figure is a (ratio) estimate of its expected % of the optimum: the oracle itself
-  scores 100% in expectation, not on every season. For a less noisy comparison under common random numbers,
-  pass the oracle's own rollouts of the same seasons as ``optimum``
-  (``episode_returns(BatchedDynamicProgramRule, env_id, seeds, **options)``): the oracle then scores exactly
-  100% per season, but the yardstick is no longer the exact per-season value the issue asks for.
+  The returns are realised (simulated) returns, summed in float64 from the batched core's rewards (SB3's
+  ``VecEnv`` hands them on as float32), so that a seeded slot's return is the single environment's to float
+  precision; the Markdown-v0 and Competition-v0 optima are exact expectations, so a policy's figure is a (ratio)
+  estimate of its expected % of the optimum: the oracle itself scores 100% in expectation, not on every season.
+  Their headroom scripts value each rule by its exact expected return (no rollout), so a rule's figure here
+  equals theirs in expectation only (PersonalizedDiscount-v0's script rolls out: there the figures are equal).
+  For a less noisy comparison under common random numbers, pass the oracle's own rollouts of the same seasons
+  as ``optimum`` (``episode_returns(BatchedDynamicProgramRule, env_id, seeds, **options)``): the oracle then scores
+  exactly 100% per season, but the yardstick is no longer the exact per-season value the issue asks for.
 
 * :class:`OptimumEvalCallback` - the same, every ``eval_freq`` calls during SB3 training, logged as
   ``eval/percent_of_optimum`` and ``eval/mean_return`` (and to ``evaluations.csv``).
@@ -170,12 +173,33 @@ def _evaluation_env(vec_env: VecEnv, vec_normalize: VecNormalize | None) -> VecE
     return wrapped
 
 
+class _RewardTap:
+    """A batched core that keeps its last step's rewards, float64 as the core computes them (SB3's VecEnv hands
+    them on as float32, which would put the returns ~1e-8 away from the single environment's); everything else is
+    the core's."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self.rewards: np.ndarray | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "core":  # not set yet (a copy being built): no recursion
+            raise AttributeError(name)
+        return getattr(self.core, name)
+
+    def step(self, actions: np.ndarray) -> tuple:
+        result = self.core.step(actions)
+        self.rewards = np.asarray(result[1], dtype=np.float64)
+        return result
+
+
 def make_evaluation_env(env_id: str, seeds: Sequence[int], **env_options: Any) -> VecEnv:
-    """The batched VecEnv of the evaluation: one slot per held-out seed."""
-    from pricegym.envs import make_vec
+    """The batched VecEnv of the evaluation: one slot per held-out seed (its core's float64 rewards are summed by
+    :func:`episode_returns`)."""
+    from pricegym.envs.vector import BatchedVecEnv, make_batched
 
     seeds = checked_seeds(seeds)
-    return make_vec(env_id, len(seeds), seed=seeds[0], **env_options)
+    return BatchedVecEnv(_RewardTap(make_batched(env_id, len(seeds), seed=seeds[0], **env_options)))
 
 
 def episode_returns(policy: PolicyLike, env_id: str, seeds: Sequence[int], vec_normalize: VecNormalize | None = None,
@@ -193,12 +217,15 @@ def episode_returns(policy: PolicyLike, env_id: str, seeds: Sequence[int], vec_n
     env = _evaluation_env(base, vec_normalize)
     predict = _predictor(_policy_on(policy, env))
     base._seeds = list(seeds)  # what VecEnv.seed(s) sets (s + i per slot), here one arbitrary seed per slot
+    tap = getattr(base, "core", None)  # make_evaluation_env's: the float64 rewards
     observations = env.reset()
     totals, alive = np.zeros(len(seeds)), np.ones(len(seeds), dtype=bool)
     state, starts = None, np.ones(len(seeds), dtype=bool)
     while alive.any():
         actions, state = predict(observations, state, starts)
         observations, rewards, dones, _ = env.step(actions)
+        if isinstance(tap, _RewardTap):
+            rewards = tap.rewards
         totals += np.where(alive, np.asarray(rewards, dtype=np.float64), 0.0)
         alive &= ~np.asarray(dones, dtype=bool)
         starts = np.asarray(dones, dtype=bool)

@@ -26,8 +26,8 @@ The agent trains on the environment's batched SB3 VecEnv (:func:`pricegym.envs.m
 
 ``resume=True`` continues a run from its latest checkpoint (model, VecNormalize statistics and step count)
 to the recorded total step count. Every check on the user's input (algorithm, environment, its options,
-hyperparameter keys, action space, run folder) is done before training starts and raises a
-:class:`~pricegym.errors.PricegymError` with one line that says how to fix it.
+hyperparameter keys, action space, run folder, the model the hyperparameters build: ``build_model``) is done
+before training starts and raises a :class:`~pricegym.errors.PricegymError` with one line that says how to fix it.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ from typing import Any
 from pricegym.agents.hyperparameters import (
     CONTINUOUS_ONLY,
     DISCRETE_ONLY,
+    HYPERPARAMS_DIR,
     ResolvedHyperparams,
     algorithm_class,
+    build_model,
     load_hyperparams,
     resolve_hyperparams,
 )
@@ -353,9 +355,9 @@ def train(config: TrainConfig, argv: list[str] | None = None, progress: bool = F
     try:
         check_action_space(config.algo, config.env_id, env.action_space)
         if checkpoint is None:
-            model = algo_class(hyper.policy, env, seed=seed, device=config.device,
-                               tensorboard_log=str(folder / TENSORBOARD_DIR), policy_kwargs=hyper.policy_kwargs or None,
-                               verbose=0, **_with_noise(hyper, env.action_space))
+            source = str(config.hyperparams_file or HYPERPARAMS_DIR / f"{config.algo}.yml")
+            model = build_model(config.algo, hyper, raw_hyperparams, source, env, seed=seed, device=config.device,
+                                tensorboard_log=str(folder / TENSORBOARD_DIR), verbose=0)  # refused: ConfigError
             resumed_from = None
         else:
             resumed_from, model_path = checkpoint
@@ -407,11 +409,6 @@ def train(config: TrainConfig, argv: list[str] | None = None, progress: bool = F
         env.close()
     return TrainResult(output_dir=folder, num_timesteps=int(model.num_timesteps), resumed_from=resumed_from,
                        wall_s=wall_s, model_path=model_path)
-
-
-def _with_noise(hyper: ResolvedHyperparams, action_space) -> dict[str, Any]:
-    noise = hyper.action_noise(action_space)
-    return hyper.algo_kwargs if noise is None else {**hyper.algo_kwargs, "action_noise": noise}
 
 
 def _load_vecnormalize(folder: Path, model_path: Path, steps: int, env):

@@ -4,22 +4,33 @@ SB3 callback inside PPO.learn, and VecNormalize statistics."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from stable_baselines3 import PPO
-from stable_baselines3.common.logger import configure
+from stable_baselines3.common.logger import Logger, configure
 from stable_baselines3.common.vec_env import VecNormalize
 
 from pricegym.agents import optimum_evaluation
+from pricegym.agents.baselines import BestFixedPricePolicy
 from pricegym.agents.batched_competition_rules import BatchedBestResponseRule, BatchedCompetitionFixedPriceRule
 from pricegym.agents.batched_markdown_rules import BatchedBestFixedPriceRule, BatchedDynamicProgramRule
-from pricegym.agents.batched_rules import BatchedMyopicDiscountRule, BatchedRandomRule, list_price_rule
+from pricegym.agents.batched_rules import (
+    BatchedFixedShareRule,
+    BatchedMyopicDiscountRule,
+    BatchedRandomRule,
+    list_price_rule,
+)
+from pricegym.agents.competition_baselines import CompetitionFixedPricePolicy
 from pricegym.agents.optimum_evaluation import (
+    COMPETITION_GRID,
     COMPETITION_ID,
     DISCOUNT_ID,
     HELD_OUT_SEED,
+    MARKDOWN_GRID,
     MARKDOWN_ID,
     OptimumEvalCallback,
     episode_returns,
@@ -27,6 +38,7 @@ from pricegym.agents.optimum_evaluation import (
     optimum_kind,
     optimum_returns,
 )
+from pricegym.agents.rollout import episode_return
 from pricegym.envs import (
     CompetitionConfig,
     CompetitionEnv,
@@ -35,6 +47,9 @@ from pricegym.envs import (
     PersonalizedDiscountConfig,
     make_vec,
 )
+from pricegym.envs.competition_oracle import competition_season
+from pricegym.envs.competition_oracle import fixed_price_values as competition_fixed_price_values
+from pricegym.envs.oracle import fixed_price_values, season_problems
 from pricegym.errors import ConfigError
 from pricegym.experiments.competition_headroom import competition_headroom
 from pricegym.experiments.discount_headroom import discount_headroom
@@ -91,15 +106,148 @@ def discount_means() -> dict:
                              progress=False)
 
 
+class _RuleModel:
+    """What :class:`OptimumEvalCallback` reads of its model, for a batched rule: the rule's factory (the callback
+    builds it on its own evaluation VecEnv), a logger and a training env (without VecNormalize)."""
+
+    def __init__(self, rule: Callable[[Any], Any], env_id: str, options: dict) -> None:
+        self.rule, self.training_env = rule, make_vec(env_id, 2, seed=0, **options)
+        self.logger, self.num_timesteps = Logger(None, []), 0
+
+    def __call__(self, vec_env: Any) -> Any:
+        return self.rule(vec_env)
+
+    def get_env(self) -> Any:
+        return self.training_env
+
+
+def _callback_result(rule: Callable[[Any], Any], env_id: str, seeds: list[int], options: dict) -> dict:
+    """The callback's evaluation of ``rule`` on the held-out ``seeds``, as during training."""
+    callback = OptimumEvalCallback(env_id, options, seeds, eval_freq=0)
+    callback.init_callback(_RuleModel(rule, env_id, options))
+    return callback.evaluate()
+
+
 @pytest.mark.parametrize("rule, name", [(BatchedMyopicDiscountRule, "myopic"), (list_price_rule, "list price")])
 def test_a_discount_rule_scores_the_headroom_scripts_percent_of_the_expected_bound(rule, name, discount_means):
-    """The headroom script's figure is a pooled realised margin over the expected bound: equal to 1e-6."""
+    """The headroom script's figure is a pooled realised margin over the expected bound, of single-env rollouts
+    of the same seasons; the callback's, of the batched slots seeded alike: equal to float precision."""
     seasons, means = DISCOUNT_SEASONS, discount_means
-    result = evaluate_percent_of_optimum(rule, DISCOUNT_ID, SEEDS[:seasons], **DISCOUNT)
-    assert result["mean_optimum"] == pytest.approx(means["expected_bound"], rel=1e-12)
-    assert result["mean_return"] == pytest.approx(means[name], rel=1e-6)
-    assert result["percent_of_optimum"] == pytest.approx(100.0 * means[name] / means["expected_bound"], abs=1e-6)
+    expected = 100.0 * means[name] / means["expected_bound"]
+    result = _callback_result(rule, DISCOUNT_ID, SEEDS[:seasons], DISCOUNT)
+    np.testing.assert_allclose(result["mean_optimum"], means["expected_bound"], rtol=1e-12)
+    np.testing.assert_allclose(result["mean_return"], means[name], rtol=1e-9)
+    np.testing.assert_allclose(result["percent_of_optimum"], expected, rtol=1e-9)
     assert result["optimum_kind"] == "upper bound"
+    other = "list price" if name == "myopic" else "myopic"  # another rule: another figure
+    assert abs(expected - 100.0 * means[other] / means["expected_bound"]) > 0.1
+    outside = evaluate_percent_of_optimum(rule, DISCOUNT_ID, SEEDS[:seasons], **DISCOUNT)
+    assert outside["percent_of_optimum"] == result["percent_of_optimum"]
+
+
+TINY_SEEDS = SEEDS[:4]
+TINY = {MARKDOWN_ID: {"world": SMALL, "horizon": 6, "stock_cover": 0.5, "arrival_rate": 60.0},
+        COMPETITION_ID: {"world": SMALL, "horizon": 6, "arrival_rate": 500.0}}
+
+
+class _PlayedRungs:
+    """Plays a batched rule with box actions and keeps, per slot and product, the rungs of the oracle's price grid
+    (``grid`` prices of the range) it priced its first season at (later seasons, autoresets, are ignored)."""
+
+    def __init__(self, rule: Callable[[Any], Any], grid: int) -> None:
+        self.factory, self.grid = rule, grid
+        self.rungs: list[set[tuple[int, int]]] = []
+
+    def build(self, vec_env: Any) -> _PlayedRungs:
+        self.rule, self.rungs = self.factory(vec_env), [set() for _ in range(vec_env.num_envs)]
+        self.alive, self.steps = np.ones(vec_env.num_envs, dtype=bool), 0
+        return self
+
+    def predict(self, observations: np.ndarray, state: Any = None, episode_start: np.ndarray | None = None,
+                deterministic: bool = True) -> tuple[np.ndarray, None]:
+        if self.steps:
+            self.alive &= ~np.asarray(episode_start, dtype=bool)
+        self.steps += 1
+        actions, _ = self.rule.predict(observations, deterministic=deterministic)
+        positions = (np.asarray(actions, dtype=np.float64).reshape(len(actions), -1) + 1.0) / 2.0 * (self.grid - 1)
+        np.testing.assert_allclose(positions, np.rint(positions), atol=1e-3)  # a price of the oracle's grid
+        for slot in np.flatnonzero(self.alive):
+            self.rungs[slot].update(enumerate(np.rint(positions[slot]).astype(int).tolist()))
+        return actions, None
+
+    def fixed_rungs(self) -> np.ndarray:
+        """``[slots, products]`` each product's one rung all season (a fixed-price rule's)."""
+        rows = [[rung for _, rung in sorted(played)] for played in self.rungs]
+        assert all(len(row) == len({product for product, _ in played}) for row, played in zip(rows, self.rungs,
+                                                                                          strict=True))
+        return np.array(rows)
+
+
+def _exact_returns(env_id: str, seeds: list[int], rungs: np.ndarray, options: dict) -> np.ndarray:
+    """``[seeds]`` the exact expected return of each season seeded ``seeds[i]`` priced at the grid rungs
+    ``rungs[i]`` (per product) all season, by the recursion of the headroom scripts."""
+    if env_id == MARKDOWN_ID:
+        env = MarkdownEnv(MarkdownConfig(**options))
+        values = []
+        for seed, row in zip(seeds, rungs, strict=True):
+            env.reset(seed=seed)
+            problems = season_problems(env, MARKDOWN_GRID)
+            values.append(sum(fixed_price_values(problem)[rung] for problem, rung in zip(problems, row, strict=True)))
+        return np.array(values)
+    env = CompetitionEnv(CompetitionConfig(**options))
+    values = []
+    for seed, row in zip(seeds, rungs, strict=True):
+        env.reset(seed=seed)
+        values.append(competition_fixed_price_values(competition_season(env, COMPETITION_GRID))[row[0]])
+    return np.array(values)
+
+
+def _headroom_figure(env_id: str, seeds: list[int], options: dict) -> tuple[float, float]:
+    """The headroom script's (mean optimum, best fixed price % of it) on the seasons seeded ``seeds`` (consecutive)."""
+    assert seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+    if env_id == MARKDOWN_ID:
+        row = headroom_table(MarkdownConfig(**options), len(seeds), seed=seeds[0], progress=False).iloc[0]
+        return row["oracle (DP) mean return"], row["best fixed price % of oracle"]
+    means = competition_headroom(CompetitionConfig(**options), len(seeds), seed=seeds[0], progress=False)
+    return means["upper_bound"], 100.0 * means["best fixed price"] / means["upper_bound"]
+
+
+def _single_env(env_id: str, options: dict) -> Any:
+    """The single environment of ``env_id`` (what the headroom scripts and the rules' twins play)."""
+    return MarkdownEnv(MarkdownConfig(**options)) if env_id == MARKDOWN_ID else CompetitionEnv(
+        CompetitionConfig(**options))
+
+
+@pytest.mark.parametrize("env_id, rule, twin", [(MARKDOWN_ID, BatchedBestFixedPriceRule, BestFixedPricePolicy),
+                                                (COMPETITION_ID, BatchedCompetitionFixedPriceRule,
+                                                 CompetitionFixedPricePolicy)])
+def test_the_callbacks_figure_of_a_rule_is_the_headroom_scripts_figure_in_expectation_exactly(env_id, rule, twin):
+    """Markdown-v0's and Competition-v0's headroom scripts value each rule by its exact expected return (the
+    oracle's recursion, no rollout); the callback plays one realised season per seed. Same seeds, same
+    yardstick, same pooling (sum of returns / sum of optima) and the same rule: the callback's figure is
+    ``100 x sum(realised) / sum(optimum)``, with a fixed denominator, so its expectation is the headroom's figure.
+    Checked exactly: the yardstick, the prices the callback played valued by the headroom's recursion, and the
+    realised returns (those of the single environment's rollouts under the same seeds)."""
+    options = TINY[env_id]
+    mean_optimum, figure = _headroom_figure(env_id, TINY_SEEDS, options)
+    grid = MARKDOWN_GRID if env_id == MARKDOWN_ID else COMPETITION_GRID
+    played = _PlayedRungs(rule, grid)
+    result = _callback_result(played.build, env_id, TINY_SEEDS, options)
+    np.testing.assert_allclose(result["mean_optimum"], mean_optimum, rtol=1e-12)
+    exact = _exact_returns(env_id, TINY_SEEDS, played.fixed_rungs(), options)
+    np.testing.assert_allclose(100.0 * exact.sum() / result["optimum"].sum(), figure, rtol=1e-9)
+    single = _single_env(env_id, options)
+    rollouts = [episode_return(single, twin(), seed) for seed in TINY_SEEDS]
+    np.testing.assert_allclose(result["returns"], rollouts, rtol=1e-9)
+    np.testing.assert_allclose(result["percent_of_optimum"], 100.0 * sum(rollouts) / result["optimum"].sum(),
+                               rtol=1e-9)
+    assert abs(result["percent_of_optimum"] - figure) > 1e-6  # the realised figure only estimates it
+    # another fixed price (the highest) played through the callback: another exact figure
+    highest = _PlayedRungs(lambda vec_env: BatchedFixedShareRule(vec_env, 1.0), grid)
+    _callback_result(highest.build, env_id, TINY_SEEDS, options)
+    np.testing.assert_array_equal(highest.fixed_rungs(), grid - 1)
+    other = _exact_returns(env_id, TINY_SEEDS, highest.fixed_rungs(), options)
+    assert 100.0 * other.sum() / result["optimum"].sum() < figure - 1.0
 
 
 def test_a_markdown_rule_scores_the_headroom_scripts_percent_of_the_oracle(markdown_optimum):

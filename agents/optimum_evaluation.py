@@ -181,6 +181,7 @@ class _RewardTap:
     def __init__(self, core: Any) -> None:
         self.core = core
         self.rewards: np.ndarray | None = None
+        self.infos: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
         if name == "core":  # not set yet (a copy being built): no recursion
@@ -190,6 +191,7 @@ class _RewardTap:
     def step(self, actions: np.ndarray) -> tuple:
         result = self.core.step(actions)
         self.rewards = np.asarray(result[1], dtype=np.float64)
+        self.infos = result[4]
         return result
 
 
@@ -202,13 +204,21 @@ def make_evaluation_env(env_id: str, seeds: Sequence[int], **env_options: Any) -
     return BatchedVecEnv(_RewardTap(make_batched(env_id, len(seeds), seed=seeds[0], **env_options)))
 
 
+StepObserver = Callable[[dict[str, Any], dict[str, Any], np.ndarray], None]
+"""``(context before the step, the core's step infos with its float64 ``reward``, alive mask)``: what
+:func:`episode_returns` reports each step."""
+
+
 def episode_returns(policy: PolicyLike, env_id: str, seeds: Sequence[int], vec_normalize: VecNormalize | None = None,
-                    vec_env: VecEnv | None = None, **env_options: Any) -> np.ndarray:
+                    vec_env: VecEnv | None = None, step_observer: StepObserver | None = None,
+                    **env_options: Any) -> np.ndarray:
     """``[len(seeds)]`` the undiscounted return of the deterministic ``policy`` on the season seeded ``seeds[i]``.
 
     All seasons are played at once in one batched VecEnv (``vec_env``, one slot per seed, built by
     :func:`make_evaluation_env` if not given), each slot's first episode only. With ``vec_normalize``, the
     policy sees observations normalised by a frozen copy of its statistics; returns are always raw.
+    ``step_observer`` (with the VecEnv :func:`make_evaluation_env` builds) sees every step's policy context, the
+    core's infos and which seasons are still being played (the benchmark's sell-through and discounts).
     """
     seeds = checked_seeds(seeds)
     base = vec_env if vec_env is not None else make_evaluation_env(env_id, seeds, **env_options)
@@ -223,9 +233,12 @@ def episode_returns(policy: PolicyLike, env_id: str, seeds: Sequence[int], vec_n
     state, starts = None, np.ones(len(seeds), dtype=bool)
     while alive.any():
         actions, state = predict(observations, state, starts)
+        context = base.policy_context() if step_observer is not None else None
         observations, rewards, dones, _ = env.step(actions)
         if isinstance(tap, _RewardTap):
             rewards = tap.rewards
+            if step_observer is not None:
+                step_observer(context, {**tap.infos, "reward": tap.rewards}, alive.copy())
         totals += np.where(alive, np.asarray(rewards, dtype=np.float64), 0.0)
         alive &= ~np.asarray(dones, dtype=bool)
         starts = np.asarray(dones, dtype=bool)

@@ -14,17 +14,18 @@ from collections.abc import Callable, Sequence
 
 from pricegym import __version__
 from pricegym.bench_commands import add_bench_speed_command
+from pricegym.benchmark_commands import add_benchmark_command
 from pricegym.cli_parsing import CommandLineParser, run_command_line
 from pricegym.demand_commands import add_fit_demand_command
 from pricegym.errors import PricegymError
 from pricegym.pricer_commands import add_fit_pricer_command
 from pricegym.train_commands import add_train_command
+from pricegym.tune_commands import add_tune_command
 from pricegym.world_commands import add_world_command
 
 PROGRAM = "pricegym"
 
 RESERVED_COMMANDS: dict[str, str] = {
-    "benchmark": "benchmark pricing policies against baselines and the oracle",
     "plot": "plot revenue curves of benchmarked runs",
     "run": "run the main job end to end",
     "sweep": "run an experiment over several seeds or settings",
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_pricer_command(commands)
     add_bench_speed_command(commands)
     add_train_command(commands)
+    add_tune_command(commands)
+    add_benchmark_command(commands)
     for name, purpose in RESERVED_COMMANDS.items():
         reserved = commands.add_parser(name, help=f"(not available yet) {purpose}",
                                        description=f"{not_available_notice(name)}. Planned: {purpose}.")

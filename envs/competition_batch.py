@@ -227,6 +227,7 @@ class CompetitionBatch(BatchedEnv):
     | ``start_price`` | the list price clipped to the range: the rivals' reference before the first period |
     | ``period`` | periods played; ``periods_left``: ``horizon - period`` |
     | ``previous_price`` | the agent's price of the previous period (``start_price`` at first) |
+    | ``units_sold`` | the agent's units sold in the previous period (0 at first) |
     | ``rival_prices`` | ``[B, R]`` the rivals' prices of the current period |
     | ``level_draws`` | ``[B, T, n_random]`` the random rivals' level index in every period |
     | ``model`` | not an array: the :class:`~pricegym.envs.competition_oracle.CompetitionModel` of all slots |
@@ -326,6 +327,7 @@ class CompetitionBatch(BatchedEnv):
                 "unit_cost": self._unit_cost.copy(), "low": self._low.copy(), "high": self._high.copy(),
                 "start_price": self._start_price.copy(), "period": self._period.copy(),
                 "periods_left": self.config.horizon - self._period, "previous_price": self._previous_price.copy(),
+                "units_sold": self._units_sold.copy(),
                 "rival_prices": self._rival_prices.copy(), "level_draws": self._level_draws.copy(),
                 "model": self._model, **self.shared_context()}
 

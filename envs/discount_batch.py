@@ -80,7 +80,8 @@ class PersonalizedDiscountBatch(BatchedEnv):
     :meth:`policy_context` holds, per slot, what the single environment's ``current_visit()``
     returns for the visit the next action answers (the last visit once the episode ended), as
     ``[B]`` arrays: ``customer`` (index in the pool), ``slot`` (the viewed product's index among
-    the K), ``list_price``, ``lowest_price``, ``unit_cost`` (counted in the reward),
+    the K), ``customer_row`` and ``product`` (the visitor's and the product's rows in the world),
+    ``day`` (the visit's calendar day), ``list_price``, ``lowest_price``, ``unit_cost`` (counted in the reward),
     ``reference_price`` (the visitor's, for the viewed product), ``intercept`` and ``slope`` (the
     demand source's utility at list price and price sensitivity of this visit, without the
     visit's random draw) and ``budget_left``; and, the same in every slot, ``max_discount`` (the
@@ -281,7 +282,9 @@ class PersonalizedDiscountBatch(BatchedEnv):
         """Per slot, what ``current_visit()`` returns (see the class docstring), as ``[B]`` arrays."""
         visit, customer, slot = self._current()
         slots = self._slots
-        return {"customer": customer, "slot": slot, "list_price": self.list_prices[slots, slot],
+        return {"customer": customer, "slot": slot, "customer_row": self.customer_rows[slots, customer],
+                "product": self.products[slots, slot], "day": self._days[visit],
+                "list_price": self.list_prices[slots, slot],
                 "lowest_price": self.lowest_prices[slots, slot], "unit_cost": self.unit_costs[slots, slot],
                 "reference_price": self.reference_prices[slots, customer, slot],
                 "intercept": self.intercept[slots, visit], "slope": self.slope[slots, visit],

@@ -174,6 +174,10 @@ def agent_result(config: BenchmarkConfig, block: EnvironmentBlock, agent: AgentR
             raise ConfigError(f"benchmark agent {agent.name!r}: {run.folder} was trained on {run.env_id}, not "
                               f"{block.env}; list it under that environment's block")
         observation = {key: run.env_kwargs[key] for key in OBSERVATION_OPTIONS if key in run.env_kwargs}
+        if run.env_kwargs.get("demand_run") and "demand_run" not in options:
+            # trained on a fitted run, played on the truth: it still observes that run's fine-tuned embeddings
+            # (the seasons' demand stays the block's; the price ranges become the run's, as when deployed)
+            observation["demand_run"] = run.env_kwargs["demand_run"]
         played, tracker = play(run.model, block, config.seeds, {**options, **observation}, run.vec_normalize)
         returns.append(played)
         trackers.append(tracker)

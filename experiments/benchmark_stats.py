@@ -16,6 +16,7 @@ policy plays the same seasons, so the episodes are the paired unit:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,10 @@ def _bootstrap(data: tuple[np.ndarray, ...], statistic: Any, level: float, resam
     """The BCa bootstrap interval of ``statistic`` (None, None when the data have no spread)."""
     if data[0].size < 3 or all(np.ptp(values) == 0 for values in data):
         return None, None
-    result = stats.bootstrap(data, statistic, paired=paired, confidence_level=level, n_resamples=resamples,
-                             method="BCa", random_state=np.random.default_rng(seed), vectorized=True, axis=-1)
+    with warnings.catch_warnings():  # a degenerate BCa interval is replaced by the percentile one below
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap(data, statistic, paired=paired, confidence_level=level, n_resamples=resamples,
+                                 method="BCa", random_state=np.random.default_rng(seed), vectorized=True, axis=-1)
     low, high = result.confidence_interval
     if not (np.isfinite(low) and np.isfinite(high)):  # BCa can fail on degenerate resamples
         result = stats.bootstrap(data, statistic, paired=paired, confidence_level=level, n_resamples=resamples,

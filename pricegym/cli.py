@@ -18,7 +18,9 @@ from pricegym.benchmark_commands import add_benchmark_command
 from pricegym.cli_parsing import CommandLineParser, run_command_line
 from pricegym.demand_commands import add_fit_demand_command
 from pricegym.errors import PricegymError
+from pricegym.plot_commands import add_plot_command
 from pricegym.pricer_commands import add_fit_pricer_command
+from pricegym.run_commands import add_run_command
 from pricegym.train_commands import add_train_command
 from pricegym.tune_commands import add_tune_command
 from pricegym.world_commands import add_world_command
@@ -26,8 +28,6 @@ from pricegym.world_commands import add_world_command
 PROGRAM = "pricegym"
 
 RESERVED_COMMANDS: dict[str, str] = {
-    "plot": "plot revenue curves of benchmarked runs",
-    "run": "run the main job end to end",
     "sweep": "run an experiment over several seeds or settings",
 }
 """Commands whose names are reserved for the jobs that later parts of the pipeline add."""
@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_command(commands)
     add_tune_command(commands)
     add_benchmark_command(commands)
+    add_plot_command(commands)
+    add_run_command(commands)
     for name, purpose in RESERVED_COMMANDS.items():
         reserved = commands.add_parser(name, help=f"(not available yet) {purpose}",
                                        description=f"{not_available_notice(name)}. Planned: {purpose}.")

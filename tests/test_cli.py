@@ -203,7 +203,7 @@ def test_the_console_script_and_python_m_give_one_line_and_exit_1(command):
     (["world", "describe", "--n-products", "3"], "n_products must be an integer in"),
     (["world", "describe", "--seed", "5000000000"], "seed must be an integer in"),
     (["world", "describe", "--world", "online-retail", "--data", "OUT/missing.csv.gz"], "missing.csv.gz"),
-    (["plot"], "not available"),
+    (["sweep"], "not available"),
 ])
 def test_bad_input_gives_one_line_a_nonzero_exit_and_no_file(tmp_path, capsys, arguments, message):
     arguments = [argument.replace("OUT", str(tmp_path)) for argument in arguments]

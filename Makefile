@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.pricegym-installed
-DEMO_DIR ?= runs/demo
+DEMO_NAME ?= demo
 
 .PHONY: demo test setup lint clean
 
@@ -19,14 +19,7 @@ $(INSTALLED): pyproject.toml
 	touch $(INSTALLED)
 
 demo: $(INSTALLED)
-	$(BIN)/pricegym world describe --world synthetic
-	$(BIN)/pricegym world sample --world synthetic --out $(DEMO_DIR)/transactions.parquet --overwrite
-	$(BIN)/pricegym fit-demand --world synthetic --out $(DEMO_DIR)/demand --overwrite
-	$(BIN)/pricegym fit-pricer --world synthetic --out $(DEMO_DIR)/pricer --overwrite
-	$(BIN)/python -m pricegym.experiments.markdown_headroom --episodes 10 --demand-run $(DEMO_DIR)/demand
-	$(BIN)/python -m pricegym.experiments.discount_headroom --episodes 10 --demand-run $(DEMO_DIR)/demand
-	$(BIN)/python -m pricegym.experiments.competition_headroom --episodes 10 --demand-run $(DEMO_DIR)/demand
-	$(BIN)/pricegym bench-speed --quick --demand-run $(DEMO_DIR)/demand
+	$(BIN)/pricegym run --name $(DEMO_NAME)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

@@ -176,7 +176,8 @@ def agent_result(config: BenchmarkConfig, block: EnvironmentBlock, agent: AgentR
         observation = {key: run.env_kwargs[key] for key in OBSERVATION_OPTIONS if key in run.env_kwargs}
         if run.env_kwargs.get("demand_run") and "demand_run" not in options:
             # trained on a fitted run, played on the truth: it still observes that run's fine-tuned embeddings
-            # (the seasons' demand stays the block's; the price ranges become the run's, as when deployed)
+            # (under the truth a demand run changes nothing but the embeddings: the seasons and the price ranges
+            # stay the block's, so its actions map onto the truth's ranges, not the fitted ones it trained on)
             observation["demand_run"] = run.env_kwargs["demand_run"]
         played, tracker = play(run.model, block, config.seeds, {**options, **observation}, run.vec_normalize)
         returns.append(played)
@@ -248,8 +249,8 @@ def run_benchmark(config: BenchmarkConfig, progress: Any = None) -> dict[str, An
         results, yardstick = benchmark_block(config, block, progress)
         supervised = next((result for result in results if result.name == SUPERVISED), None)
         label = block.display_name()
-        yardsticks[label] = {"kind": environment_entry(block.env).yardstick, "demand": block.demand,
-                             "mean": float(np.mean(yardstick))}
+        yardsticks[f"{label} [{block.demand}]"] = {"env": label, "kind": environment_entry(block.env).yardstick,
+                                                   "demand": block.demand, "mean": float(np.mean(yardstick))}
         for result in results:
             rows.append(row(config, block, result, yardstick, supervised))
             for seed_index, returns in enumerate(result.returns):

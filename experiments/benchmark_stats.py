@@ -28,6 +28,8 @@ def _bootstrap(data: tuple[np.ndarray, ...], statistic: Any, level: float, resam
     """The BCa bootstrap interval of ``statistic`` (None, None when the data have no spread)."""
     if data[0].size < 3 or all(np.ptp(values) == 0 for values in data):
         return None, None
+    if paired and len(data) == 2 and np.array_equal(data[0], data[1]):  # the baseline against itself
+        return None, None
     with warnings.catch_warnings():  # a degenerate BCa interval is replaced by the percentile one below
         warnings.simplefilter("ignore", stats.DegenerateDataWarning)
         result = stats.bootstrap(data, statistic, paired=paired, confidence_level=level, n_resamples=resamples,

@@ -13,6 +13,11 @@ def _interval(low: float | None, high: float | None, digits: int = 1) -> str:
     return "-" if low is None or high is None else f"[{low:,.{digits}f}, {high:,.{digits}f}]"
 
 
+def _seed_interval(row: dict[str, Any]) -> str:
+    low, high = row.get("seed_ci95_low"), row.get("seed_ci95_high")
+    return "" if low is None or high is None else f" {_interval(low, high)}"
+
+
 def _uplift(row: dict[str, Any]) -> str:
     if row["uplift_vs_supervised_pct"] is None:
         return "-"
@@ -22,14 +27,15 @@ def _uplift(row: dict[str, Any]) -> str:
 
 def block_table(rows: list[dict[str, Any]]) -> list[str]:
     """The table of one block's rows, by mean return."""
-    lines = ["| policy | knows | trained on | seeds | mean return [95% CI] | % of oracle | uplift vs supervised "
-             "[95% CI] | p10 / p90 | CVaR10 | sell-through | mean discount |",
+    lines = ["| policy | knows | trained on | seeds | mean return [95% CI seasons] [95% CI seeds] | % of yardstick | "
+             "uplift vs supervised [95% CI] | p10 / p90 | CVaR10 | sell-through | mean discount |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in sorted(rows, key=lambda item: -item["mean_return"]):
         sell = "-" if row["sell_through"] is None else f"{100 * row['sell_through']:.1f}%"
         lines.append(
             f"| {row['policy']} | {row['knows']} | {row['trained_on'] or '-'} | {row['n_train_seeds']} | "
-            f"{_number(row['mean_return'])} {_interval(row['ci95_low'], row['ci95_high'])} | "
+            f"{_number(row['mean_return'])} {_interval(row['ci95_low'], row['ci95_high'])}"
+            f"{_seed_interval(row)} | "
             f"{_number(row['pct_of_oracle'], 2)} | {_uplift(row)} | "
             f"{_number(row['p10_return'])} / {_number(row['p90_return'])} | {_number(row['cvar10_return'])} | "
             f"{sell} | {100 * row['mean_discount']:.1f}% |")
@@ -43,9 +49,13 @@ def markdown_table(record: dict[str, Any]) -> str:
              f"{seeds['episodes']} seasons per environment (seeds {seeds['first']} to "
              f"{seeds['first'] + seeds['episodes'] - 1}), the same for every policy. Config hash "
              f"`{record['config_hash']}`, commit `{record['git'].get('commit', 'unknown')}`, {record['device']}.",
-             "Intervals: BCa bootstrap over seasons (`scipy.stats.bootstrap`); uplifts are paired over seasons. "
-             "% of oracle is against each season's yardstick below.", ""]
-    for label, yardstick in record["yardsticks"].items():
+             "Intervals: BCa bootstrap over seasons (`scipy.stats.bootstrap`), and for agents trained on several "
+             "seeds a Student-t interval over the seeds' means (what training once more may give); uplifts are "
+             "paired over seasons. % of yardstick (`pct_of_oracle` in benchmark.json) is mean return / mean "
+             "yardstick of the same seasons: the yardstick is an exact expectation (or an upper bound), the "
+             "returns are realised, so a policy can pass 100% on few seasons.", ""]
+    for yardstick in record["yardsticks"].values():
+        label = yardstick["env"]
         rows = [row for row in record["rows"] if row["env"] == label and row["demand"] == yardstick["demand"]]
         lines += [f"## {label}, {yardstick['demand']} demand", "",
                   f"Yardstick: {yardstick['kind']}, mean {yardstick['mean']:,.1f} per season.", "",

@@ -88,18 +88,38 @@ def stage_hash(values: Any) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def record_path(folder: Path) -> Path:
+    """Where the stage record of ``folder`` lives: inside it, or beside it for a training run (whose folder
+    ``pricegym train`` owns: ``train/<agent>.stage.json``)."""
+    return folder.parent / f"{folder.name}.{STAGE_RECORD}" if folder.parent.name == "train" else folder / STAGE_RECORD
+
+
 def stage_done(folder: Path, digest: str) -> bool:
     """Whether ``folder`` holds a finished stage of the config hashed ``digest``."""
     try:
-        record = json.loads((folder / STAGE_RECORD).read_text())
+        record = json.loads(record_path(folder).read_text())
     except (OSError, ValueError):
         return False
     return record.get("hash") == digest and record.get("status") == "finished"
 
 
+def mark_stage(folder: Path, digest: str, stage: str, status: str, seconds: float = 0.0) -> None:
+    """``stage.json``: the stage's config hash, its status and a run id (a later stage keys on the run id, so a
+    stage run again makes everything downstream run again)."""
+    path = record_path(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"stage": stage, "hash": digest, "status": status, "seconds": round(seconds, 1),
+              "run_id": f"{time.time_ns():x}"}
+    path.write_text(json.dumps(record))
+
+
 def mark_done(folder: Path, digest: str, stage: str, seconds: float) -> None:
-    (folder / STAGE_RECORD).write_text(json.dumps({"stage": stage, "hash": digest, "status": "finished",
-                                                   "seconds": round(seconds, 1)}))
+    mark_stage(folder, digest, stage, "finished", seconds)
+
+
+def run_id(folder: Path) -> str:
+    """The run id of a finished stage in ``folder`` (what downstream stages key on)."""
+    return json.loads(record_path(folder).read_text())["run_id"]
 
 
 @dataclass
@@ -170,20 +190,35 @@ class AgentPlan:
         return f"{self.env_id.split('/')[-1].removesuffix('-v0').lower()}-{self.arm}-seed{self.seed}"
 
 
+def job_envs(config: MainJobConfig) -> tuple[str, ...]:
+    """The environments of the job: all three on the synthetic world; Markdown-v0 alone on online-retail, whose
+    demand is a quantity (Competition-v0 and PersonalizedDiscount-v0 need purchase probabilities)."""
+    return ENV_IDS if config.world.name == "synthetic" else ENV_IDS[:1]
+
+
 def agent_plans(config: MainJobConfig, demand_run: Path) -> list[AgentPlan]:
     """Every agent the job trains."""
     world = config_to_dict(config.world)
     fitted = {"demand_source": "fitted", "demand_run": str(demand_run)}
     simulated = fitted if config.world.name != "synthetic" else {}
     plans = [AgentPlan(env_id, "text", seed, {"world": world, **simulated})
-             for env_id in ENV_IDS for seed in config.train_seeds]
+             for env_id in job_envs(config) for seed in config.train_seeds]
     markdown = ENV_IDS[0]
-    if config.cold_start:
+    if config.cold_start and config.world.name == "synthetic":
         plans += [AgentPlan(markdown, "no-text", seed, {"world": world, **simulated, "observe_embeddings": False})
                   for seed in config.train_seeds]
     if config.sim_to_real and config.world.name == "synthetic":
         plans.append(AgentPlan(markdown, "fitted", config.train_seeds[0], {"world": world, **fitted}))
     return plans
+
+
+def _same_running_stage(folder: Path, digest: str) -> bool:
+    """Whether ``folder`` holds an interrupted stage of the config hashed ``digest`` (only that one resumes)."""
+    try:
+        record = json.loads(record_path(folder).read_text())
+    except (OSError, ValueError):
+        return False
+    return record.get("hash") == digest and record.get("status") == "running"
 
 
 def train_agent(state: JobState, plan: AgentPlan) -> Path:
@@ -193,19 +228,23 @@ def train_agent(state: JobState, plan: AgentPlan) -> Path:
 
     config = state.config
     folder = state.folder / "train" / plan.folder_name
-    values = {"plan": plan.__dict__, "steps": config.train_steps, "hyperparams": LAYOUT_HYPERPARAMS.read_text()}
+    n_envs, eval_episodes = (64, 8) if config.quick else (None, 32)
+    values = {"plan": plan.__dict__, "steps": config.train_steps, "hyperparams": LAYOUT_HYPERPARAMS.read_text(),
+              "n_envs": n_envs, "eval_episodes": eval_episodes, "device": config.device,
+              "demand": run_id(state.folder / "demand") if "demand_run" in plan.env_kwargs else None}
     digest = stage_hash(values)
     if stage_done(folder, digest) and finished_run(folder):
         state.reused.append(f"train {plan.folder_name}")
         return folder
-    resume = folder.exists() and (folder / "run.json").is_file() and not finished_run(folder)
+    resume = _same_running_stage(folder, digest) and (folder / "run.json").is_file() and not finished_run(folder)
     started = time.perf_counter()
-    state.say(f"training {plan.folder_name} ({config.train_steps:,} steps)")
+    state.say(f"training {plan.folder_name} ({config.train_steps:,} steps){' (resuming)' if resume else ''}")
+    mark_stage(folder, digest, f"train {plan.folder_name}", "running")
     train(TrainConfig(algo="ppo", env_id=plan.env_id, output_dir=folder, env_kwargs=plan.env_kwargs,
                       hyperparams_file=LAYOUT_HYPERPARAMS, steps=config.train_steps, seed=plan.seed,
-                      n_envs=64 if config.quick else None, device=config.device,
-                      eval_freq=max(config.train_steps // 4, 1), eval_episodes=8 if config.quick else 32,
-                      torch_threads=config.torch_threads, resume=resume, overwrite=not resume),
+                      n_envs=n_envs, device=config.device, eval_freq=max(config.train_steps // 4, 1),
+                      eval_episodes=eval_episodes, torch_threads=config.torch_threads, resume=resume,
+                      overwrite=not resume),
           argv=["pricegym", "run", config.name], progress=state.progress)
     seconds = time.perf_counter() - started
     mark_done(folder, digest, f"train {plan.folder_name}", seconds)
@@ -223,11 +262,11 @@ def benchmark_config(config: MainJobConfig, state: JobState, demand_run: Path, p
         return [str(folder) for plan, folder in agents if plan.env_id == env_id and plan.arm == arm]
 
     blocks = []
-    for env_id in ENV_IDS:
+    for env_id in job_envs(config):
         blocks.append({"env": env_id, "demand": demand, "env_kwargs": {"world": world},
                        "agents": [{"name": "PPO (LM state)", "runs": runs(env_id, "text")}]})
     markdown = ENV_IDS[0]
-    if config.cold_start:
+    if config.cold_start and config.world.name == "synthetic":
         blocks.append({"env": markdown, "demand": demand, "label": "Markdown-v0 cold-start products",
                        "env_kwargs": {"world": world, "product_pool": "cold_start"},
                        "policies": ["oracle", "best fixed price", "Thompson sampling (fitted prior)",
@@ -285,11 +324,11 @@ def run_main_job(config: MainJobConfig, root: Path = Path("runs"), say: Callable
         with atomic_folder(bench_folder) as partial:
             write_outputs(partial, bench, report, ["pricegym", "run", config.name])
 
-    trained = {plan.folder_name: json.loads((folder / STAGE_RECORD).read_text())["hash"]
-               for plan, folder in agents}
-    state.stage("4/5 benchmark", bench_folder, {"config": values, "agents": trained}, benchmark_stage)
+    upstream = {"demand": run_id(demand_run), "pricer": run_id(pricer_run),
+                **{plan.folder_name: run_id(folder) for plan, folder in agents}}
+    state.stage("4/5 benchmark", bench_folder, {"config": values, "upstream": upstream}, benchmark_stage)
     plots = state.folder / "plots"
-    state.stage("5/5 plots", plots, {"benchmark": (bench_folder / STAGE_RECORD).read_text()},
+    state.stage("5/5 plots", plots, {"benchmark": run_id(bench_folder)},
                 lambda: _plot(state.folder, demand_run, plots))
     state.timings["total"] = time.perf_counter() - started
     report = state.folder / "report.md"

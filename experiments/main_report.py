@@ -10,13 +10,13 @@ from typing import Any
 def headline(rows: list[dict[str, Any]]) -> list[str]:
     """Per environment block: the best policy that is not the oracle, and how the agents did."""
     lines = []
-    for label in dict.fromkeys(row["env"] for row in rows):
-        block = [row for row in rows if row["env"] == label]
+    for label, demand in dict.fromkeys((row["env"], row["demand"]) for row in rows):
+        block = [row for row in rows if row["env"] == label and row["demand"] == demand]
         contenders = [row for row in block if row["kind"] != "oracle"]
         if not contenders:
             continue
         best = max(contenders, key=lambda row: row["mean_return"])
-        text = f"- **{label}**: best is **{best['policy']}** ({best['knows']})"
+        text = f"- **{label}** ({demand} demand): best is **{best['policy']}** ({best['knows']})"
         if best["pct_of_oracle"] is not None:
             text += f", {best['pct_of_oracle']:.1f}% of the yardstick"
         if best["uplift_vs_supervised_pct"] is not None:
@@ -47,7 +47,9 @@ def write_report(path: Path, state: Any, bench_folder: Path, plots: Path) -> Non
     lines = [f"# pricegym main job `{config.name}`", "",
              f"World: {config.world.name}; text encoder {config.model_name}; {len(config.train_seeds)} training "
              f"seed(s) x {config.train_steps:,} steps per agent; {config.episodes} benchmark seasons per block"
-             f"{' (quick smoke run: the numbers are not results)' if config.quick else ''}.", "",
+             f"{' (quick smoke run: the numbers are not results)' if config.quick else ''}. The agents observe "
+             "the default text encoder's embeddings of the world's texts; the one trained on the fitted BERT tables "
+             "observes that run's fine-tuned embeddings.", "",
              "## Headline", "", *headline(record["rows"]), "",
              "## Plots", "", *(f"![{figure.stem}](plots/{figure.name})" for figure in figures),
              *([] if figures else ["(no plots)"]), "",

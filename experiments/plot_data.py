@@ -505,7 +505,7 @@ def benchmark_panels(benchmark: BenchmarkResults) -> list[BenchmarkPanel]:
         if not rows:
             continue
         paired = {row["policy"]: benchmark.season_returns(block, row["policy"]) for row in rows}
-        yardstick = (benchmark.record.get("yardsticks") or {}).get(block.label) or {}
+        yardstick = (benchmark.record.get("yardsticks") or {}).get(block.key) or {}
         if all(row.get("pct_of_oracle") is not None and paired[row["policy"]] is not None for row in rows):
             entries = []
             for row in rows:

@@ -88,8 +88,8 @@ def write_benchmark(folder: Path, agent_runs: list[Path], trajectories: bool = T
         {"env": MARKDOWN, "demand": "ground_truth", "env_kwargs": {"horizon": 8},
          "agents": [{"name": "PPO (test)", "runs": [str(run) for run in agent_runs]}]},
         {"env": DISCOUNT, "demand": "ground_truth", "env_kwargs": {"horizon": 70}, "agents": []}]}
-    yardsticks = {env: {"kind": "the dynamic program's exact expected return (optimum)", "demand": "ground_truth",
-                        "mean": 100.0} for env in blocks}
+    yardsticks = {f"{env} [ground_truth]": {"env": env, "kind": "the dynamic program's exact expected return "
+                                            "(optimum)", "demand": "ground_truth", "mean": 100.0} for env in blocks}
     folder.mkdir(parents=True)
     (folder / "benchmark.json").write_text(json.dumps({"name": "fake", "config": config, "yardsticks": yardsticks,
                                                        "rows": rows}))

@@ -19,14 +19,9 @@ rl-zoo3's format, whose header records the tuning budget, for ``pricegym train -
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import os
-import platform
-import shlex
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,14 +40,15 @@ from pricegym.agents.hyperparameters import (
     load_hyperparams,
     resolve_hyperparams,
 )
-from pricegym.agents.optimum_evaluation import HELD_OUT_SEED, OptimumEvalCallback, optimum_kind, optimum_returns
+from pricegym.agents.optimum_evaluation import HELD_OUT_SEED, OptimumEvalCallback, optimum_returns
 from pricegym.agents.training import TrainConfig, _make_env, check_action_space, check_device, check_env_id
+from pricegym.agents.tuning_records import write_outputs
 from pricegym.errors import ConfigError
 from pricegym.run_records import git_commit, jsonable, package_versions
-from pricegym.safe_writes import RUN_RECORD, WriteError, atomic_file, check_replaceable, check_target, remove_path
+from pricegym.safe_writes import RUN_RECORD, WriteError, check_replaceable, check_target, remove_path
 
 TUNE_COMMAND = "tune"
-STUDY_FILE, TRIALS_FILE, BEST_FILE = "study.db", "trials.csv", "best.yml"
+STUDY_FILE = "study.db"
 STUDY_NAME = "pricegym-tune"
 VALIDATION_SEED = HELD_OUT_SEED + 500_000
 """The first seed of the tuning validation seasons (see the module docstring)."""
@@ -345,80 +341,6 @@ def _check_inputs(config: TuneConfig, base: dict[str, Any]) -> int:
     return hyper.n_envs
 
 
-def _trials_csv(path: Path, trials) -> None:
-    names = sorted({name for trial in trials for name in trial.params})
-    with atomic_file(path) as partial, partial.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["number", "state", "value", "steps", "wall_s", *names])
-        for trial in trials:
-            writer.writerow([trial.number, trial.state.name, "" if trial.value is None else repr(trial.value),
-                             trial.user_attrs.get("steps", ""), trial.user_attrs.get("wall_s", ""),
-                             *(trial.params.get(name, "") for name in names)])
-
-
-def _budget_lines(record: dict[str, Any], best, counts: dict[str, int]) -> list[str]:
-    """The header of ``best.yml``: the tuning budget spent to find ``best``."""
-    import torch
-
-    config, seeds = record["config"], record["validation_seeds"]
-    options = "".join(f" {key}={yaml.safe_dump(value, default_flow_style=True).removesuffix(chr(10) + '...' + chr(10))}"
-                      .rstrip() for key, value in config["env_kwargs"].items())
-    params = ", ".join(f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
-                       for name, value in best.params.items())
-    commands = [shlex.join(session["argv"]) for session in record["sessions"]]
-    lines = {
-        "sampler": f"{record['sampler']}; on a resume, seeded with seed + the trials so far",
-        "pruner": f"{record['pruner']}; diverged trials count as pruned",
-        "trials": f"{counts['run']} run: {counts['completed']} completed, {counts['pruned']} pruned, "
-                  f"{counts['failed']} failed (asked: --trials {config['trials']}"
-                  + ("" if config["timeout_s"] is None else f", --timeout {config['timeout_s']:g} s") + ")",
-        "per trial": f"{config['steps_per_trial']:,} environment steps ({record['n_envs']} envs), training seed "
-                     f"{config['seed']}",
-        "evaluation": f"every {config['eval_every']:,} steps and at the end: the deterministic policy's % of the "
-                      f"{optimum_kind(config['env_id'], **config['env_kwargs'])} on {config['eval_episodes']} "
-                      f"validation seasons, seeds {seeds[0]:,} to {seeds[1] - 1:,} (training seeds < "
-                      f"{HELD_OUT_SEED:,}; final evaluation seeds from {HELD_OUT_SEED:,})",
-        "wall time": f"{record['wall_s']:,.0f} s in all, over {len(commands)} session(s)",
-        "machine": f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, torch {torch.__version__} on "
-                   f"{torch.get_num_threads()} threads, device {config['device']}",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "best": f"trial #{best.number}: {best.value:.2f}% ({params})",
-        "search space": SEARCH_SPACE_TEXT[config["algo"]] + "; every other key from the base",
-        "base": record["base"],
-    }
-    commands_named = ["command"] + [f"resumed ({index})" for index in range(1, len(commands))]
-    lines.update(zip(commands_named, commands, strict=True))
-    header = [f"Tuned with Optuna by `pricegym tune`. Train with: pricegym train --algo {config['algo']} --env "
-              f"{config['env_id']}{' --env-kwargs' + options if options else ''} --hyperparams best.yml", "",
-              "TUNING BUDGET"]
-    for name, text in lines.items():  # the commands on one line each, to be copied
-        header += [f"  {name + ':':14}{text}"] if name in commands_named else textwrap.wrap(
-            text, 116, initial_indent=f"  {name + ':':14}", subsequent_indent=" " * 16, break_on_hyphens=False)
-    return header
-
-
-def _write_outputs(folder: Path, study, record: dict[str, Any]) -> dict[str, int]:
-    """``trials.csv``, ``best.yml`` (once a trial completed) and ``run.json`` as the study stands now."""
-    from optuna.trial import TrialState
-
-    trials = study.get_trials(deepcopy=False)
-    states = [trial.state for trial in trials]
-    counts = {"run": sum(state.is_finished() for state in states), "completed": states.count(TrialState.COMPLETE),
-              "pruned": states.count(TrialState.PRUNED), "failed": states.count(TrialState.FAIL)}
-    record.update(trials=counts)
-    _trials_csv(folder / TRIALS_FILE, trials)
-    if counts["completed"]:
-        best = study.best_trial
-        record["best"] = {"number": best.number, "value": best.value, "params": best.params}
-        header = "".join(f"# {line}".rstrip() + "\n" for line in _budget_lines(record, best, counts))
-        body = yaml.safe_dump({record["config"]["env_id"]: best.user_attrs["hyperparams"]}, sort_keys=False)
-        with atomic_file(folder / BEST_FILE) as partial:
-            partial.write_text(header + "\n" + body)
-    with atomic_file(folder / RUN_RECORD) as partial:
-        partial.write_text(json.dumps(jsonable(record), indent=1))
-    return counts
-
-
 # --- the study ----------------------------------------------------------------------------------------------
 
 
@@ -531,7 +453,7 @@ def _tune(config: TuneConfig, argv: list[str], progress: Callable[[str], None] |
     def write(study) -> dict[str, int]:
         session["wall_s"] = round(time.perf_counter() - started, 3)
         record["wall_s"] = round(earlier_wall + session["wall_s"], 3)
-        return _write_outputs(folder, study, record)
+        return write_outputs(folder, study, record, SEARCH_SPACE_TEXT[config.algo])
 
     def after_trial(study, trial) -> None:
         counts = write(study)

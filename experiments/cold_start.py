@@ -61,7 +61,9 @@ def paired_interval(differences: Sequence[float]) -> dict[str, float | None]:
     values = np.asarray(differences, dtype=float)
     summary: dict[str, float | None] = {"mean": float(values.mean()), "t_low": None, "t_high": None,
                                         "bootstrap_low": None, "bootstrap_high": None}
-    if values.size >= 2:
+    if values.size >= 2 and np.ptp(values) == 0:  # every seed the same: the interval is the point
+        summary.update(t_low=float(values[0]), t_high=float(values[0]))
+    elif values.size >= 2:
         interval = stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
         summary.update(t_low=float(interval.low), t_high=float(interval.high))
     if values.size >= 3 and np.ptp(values) > 0:
@@ -78,19 +80,39 @@ def train_arm(arguments: argparse.Namespace, arm: str, seed: int, env_kwargs: di
     from pricegym.agents.training import TrainConfig, train
 
     folder = arguments.out / f"{arm}-seed{seed}"
+    wanted_kwargs = {**env_kwargs, "observe_embeddings": ARMS[arm]}
+    if (folder / "run.json").is_file():
+        _check_same_run(folder, arguments, wanted_kwargs)
     if finished_run(folder):
         status(f"{arm} embeddings, seed {seed}: reusing {folder}", PROGRAM)
         return folder
-    resume = folder.exists()
+    resume = (folder / "run.json").is_file()
     status(f"{arm} embeddings, seed {seed}: {'resuming' if resume else 'training'} {arguments.steps:,} steps "
            f"-> {folder}", PROGRAM)
     config = TrainConfig(algo=arguments.algo, env_id=arguments.env, output_dir=folder,
-                         env_kwargs={**env_kwargs, "observe_embeddings": ARMS[arm]},
+                         env_kwargs=wanted_kwargs,
                          hyperparams_file=arguments.hyperparams, steps=arguments.steps, seed=seed,
                          torch_threads=arguments.torch_threads, resume=resume)
     result = train(config, argv=[PROGRAM, *arguments.argv], progress=arguments.progress)
     status(f"{arm} embeddings, seed {seed}: {result.num_timesteps:,} steps in {result.wall_s:.0f} s", PROGRAM)
     return folder
+
+
+def _check_same_run(folder: Path, arguments: argparse.Namespace, env_kwargs: dict[str, Any]) -> None:
+    """An existing run in ``folder`` must be the one asked for (algorithm, environment, options, steps and
+    hyperparameters file); a ConfigError (one line) says which differs otherwise."""
+    from pricegym.errors import ConfigError
+
+    recorded = json.loads((folder / "run.json").read_text()).get("config", {})
+    wanted = {"algo": arguments.algo, "env_id": arguments.env, "env_kwargs": env_kwargs,
+              "hyperparams_file": None if arguments.hyperparams is None else str(arguments.hyperparams)}
+    if arguments.steps is not None:
+        wanted["steps"] = arguments.steps
+    differ = [key for key, value in wanted.items() if recorded.get(key) != value]
+    if differ:
+        found = ", ".join(f"{key}={recorded.get(key)!r}" for key in differ)
+        raise ConfigError(f"{folder} holds a run with another {', '.join(differ)} ({found}); pass another --out "
+                          "or remove that run")
 
 
 def evaluate_pools(arguments: argparse.Namespace, folders: dict[tuple[str, int], Path],

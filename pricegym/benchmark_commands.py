@@ -44,6 +44,13 @@ def benchmark_command(arguments: argparse.Namespace) -> int:
     if arguments.episodes is not None:
         config = dataclasses.replace(config, episodes=arguments.episodes)
     folder = check_run_folder(arguments.out or Path("runs/benchmark") / config.name, arguments.overwrite)
+    for name, run in (("pricer_run", config.pricer_run), ("demand_run", config.demand_run)):
+        if run is not None and not Path(run).is_dir():
+            from pricegym.errors import ConfigError
+
+            raise ConfigError(f"benchmark {config.name}: {name} {run} is not a folder; fit it first (`pricegym "
+                              f"{'fit-pricer' if name == 'pricer_run' else 'fit-demand'} --out {run}` or `make demo`) "
+                              f"or remove {name} from {arguments.config}")
     for block in config.environments:  # every agent's runs exist before anything plays
         for agent in block.agents:
             agent.run_folders()

@@ -82,7 +82,8 @@ def tune_command(arguments: argparse.Namespace) -> int:
         raise ConfigError(f"no search space for algorithm {arguments.algo!r}; pricegym tune knows "
                           f"{', '.join(ALGORITHMS)}")
     env_kwargs = parse_env_kwargs(arguments.env_kwargs)
-    from pricegym.agents.tuning import BEST_FILE, TuneConfig, tune
+    from pricegym.agents.tuning import TuneConfig, tune
+    from pricegym.agents.tuning_records import BEST_FILE
 
     config = TuneConfig(algo=arguments.algo, env_id=arguments.env, output_dir=arguments.out, env_kwargs=env_kwargs,
                         hyperparams_file=arguments.hyperparams, trials=arguments.trials,

@@ -14,11 +14,9 @@ import yaml
 from pricegym.agents.hyperparameters import load_hyperparams, resolve_hyperparams
 from pricegym.agents.optimum_evaluation import HELD_OUT_SEED, optimum_returns
 from pricegym.agents.tuning import (
-    BEST_FILE,
     SEARCH_SPACES,
     STUDY_FILE,
     STUDY_NAME,
-    TRIALS_FILE,
     VALIDATION_SEED,
     TrialEvalCallback,
     TrialSetup,
@@ -26,6 +24,7 @@ from pricegym.agents.tuning import (
     run_trial,
     sample_ppo,
 )
+from pricegym.agents.tuning_records import BEST_FILE, TRIALS_FILE
 from pricegym.cli import main
 from pricegym.envs import MARKDOWN_ID
 from pricegym.safe_writes import RUN_RECORD

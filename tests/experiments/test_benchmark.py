@@ -135,3 +135,15 @@ def test_bad_configs_give_one_line_before_anything_runs(tmp_path, capsys, change
     lines = error_lines(capsys.readouterr().err)
     assert len(lines) == 1 and message in lines[0], lines
     assert not out.exists()
+
+
+def test_every_shipped_benchmark_config_is_valid():
+    from pathlib import Path
+
+    from pricegym.config_files import load_config
+
+    configs = sorted((Path(__file__).resolve().parents[2] / "experiments" / "benchmarks").glob("*.yaml"))
+    assert configs
+    for path in configs:
+        config = load_config(BenchmarkConfig, path)
+        assert config.environments and config.name == path.stem

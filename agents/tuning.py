@@ -60,8 +60,9 @@ DEFAULT_BASES = {"ppo": HYPERPARAMS_DIR / "ppo_layout.yml"}
 N_STEPS_CHOICES = {"ppo": (16, 32, 64), "a2c": (8, 16, 32)}
 SEARCH_SPACE_TEXT = {
     "ppo": "learning_rate log[1e-4, 3e-3], n_steps {16, 32, 64}, batch_size {512, 1024, 2048, 4096} (the largest "
-           "divisor of n_envs x n_steps at most that), n_epochs [2, 10], gae_lambda [0.9, 1.0], clip_range [0.1, 0.3], "
-           "ent_coef log[1e-6, 1e-2], net_width {64, 128, 256}, embedding_projection {8, 16, 32} (layout extractor)",
+           "divisor of n_envs x n_steps at most that), n_epochs [2, 10], gae_lambda [0.9, 1.0], gamma {0.9, 0.95, "
+           "0.98, 0.99, 1}, clip_range [0.1, 0.3], ent_coef log[1e-6, 1e-2], net_width {64, 128, 256}, "
+           "embedding_projection {8, 16, 32} (layout extractor)",
     "a2c": "learning_rate log[1e-4, 3e-3], n_steps {8, 16, 32}, gae_lambda [0.9, 1.0], ent_coef log[1e-6, 1e-2], "
            "vf_coef [0.25, 1.0], max_grad_norm {0.3, 0.5, 1, 2, 5}, net_width {64, 128, 256}, embedding_projection "
            "{8, 16, 32} (layout extractor)",

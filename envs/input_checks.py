@@ -55,8 +55,14 @@ def check_render_mode(env_name: str, render_mode: str | None, render_modes: list
 def checked_product_pool(env_name: str, market: PricingMarket, pool_name: str, n_products: int,
                          configurable: bool = True) -> np.ndarray:
     """The products of the pool ``pool_name``, which must hold the ``n_products`` an episode sells
-    (``configurable``: set by the config's ``n_products``, rather than fixed by the environment)."""
+    (``configurable``: set by the config's ``n_products``, rather than fixed by the environment). Under a fitted
+    demand model the pool keeps only the products the model saw at two prices or more: it is not trusted outside
+    the prices it was fitted on, so a product logged at one price has no range to price in (on the online-retail
+    world, about one product in seven)."""
     pool = market.product_pool(pool_name)
+    if market.source == "fitted":
+        low, high = market.price_ranges[pool, 0], market.price_ranges[pool, 1]
+        pool = pool[np.isfinite(low) & np.isfinite(high) & (high > low)]
     if pool.size < n_products:
         other = "cold_start" if pool_name == "train" else "train"
         needs = f"n_products={n_products}" if configurable else f"an episode sells {n_products} product(s)"

@@ -73,3 +73,14 @@ def narrow_tables_run(tmp_path_factory) -> object:
     """The same tables, but the data showed only prices between 0.9 and 1.1 times each list price."""
     return _truth_tables_run(tmp_path_factory.mktemp("narrow-run"),
                              lambda logged, list_prices: np.column_stack([0.9 * list_prices, 1.1 * list_prices]))
+
+
+@pytest.fixture(scope="session")
+def one_price_tables_run(tmp_path_factory) -> object:
+    """The tables of :func:`tables_run`, but the data showed products 0, 1 and 2 at one price only."""
+    def ranges(logged, list_prices):
+        ranges = 0.5 + 0.5 * logged
+        ranges[:3, 1] = ranges[:3, 0]
+        return ranges
+
+    return _truth_tables_run(tmp_path_factory.mktemp("one-price-run"), ranges)

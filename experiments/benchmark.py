@@ -157,7 +157,8 @@ def rule_result(config: BenchmarkConfig, block: EnvironmentBlock, name: str, opt
         returns, tracker = play(lambda vec_env: spec.factory(vec_env, resources), block, config.seeds,
                                 {**options, "observe_embeddings": False})
     kind = "oracle" if name == ORACLE else ("supervised" if name == SUPERVISED else "rule")
-    return PolicyResult(name=name, kind=kind, knows=spec.knows, returns=returns[None, :],
+    knows = spec.knows if block.demand != "fitted" else spec.knows.replace("true demand", "fitted demand tables")
+    return PolicyResult(name=name, kind=kind, knows=knows, returns=returns[None, :],
                         sell_through=tracker.sell_through(), mean_discount=tracker.mean_discount(),
                         trajectory=tracker.trajectory)
 

@@ -52,14 +52,7 @@ from pricegym.agents.hyperparameters import (
 )
 from pricegym.errors import ConfigError, PricegymError
 from pricegym.run_records import git_commit, jsonable, package_versions
-from pricegym.safe_writes import (
-    RUN_RECORD,
-    WriteError,
-    atomic_file,
-    check_replaceable,
-    check_target,
-    remove_path,
-)
+from pricegym.safe_writes import RUN_RECORD, atomic_file, prepare_run_output, remove_path
 
 CHECKPOINTS_PER_RUN = 10
 """Checkpoints written over a run when no checkpoint frequency is given."""
@@ -219,19 +212,6 @@ def _recorded_config(config: TrainConfig, record: dict[str, Any]) -> tuple[Train
     return completed, hyperparams
 
 
-def _prepare_output(config: TrainConfig) -> bool:
-    """A new run's folder must be new, empty, or (with ``overwrite``) an earlier run's; whether it is one to
-    remove (once every other check has passed)."""
-    folder = check_target(config.output_dir, "folder")
-    if folder.is_dir() and any(folder.iterdir()):
-        if (folder / RUN_RECORD).is_file() and not config.overwrite:
-            raise WriteError(folder, "it already holds a run", "pass --resume to continue it, --overwrite to "
-                                                               "replace it, or choose another --out folder")
-        check_replaceable(folder, overwrite=True, marker=RUN_RECORD)
-        return config.overwrite
-    return False
-
-
 def _write_json(path: Path, record: dict[str, Any]) -> None:
     with atomic_file(path) as partial:
         partial.write_text(json.dumps(jsonable(record), indent=1))
@@ -335,7 +315,7 @@ def train(config: TrainConfig, argv: list[str] | None = None, progress: bool = F
         config, raw_hyperparams = _recorded_config(config, record)
         replace_earlier_run = False
     else:
-        replace_earlier_run = _prepare_output(config)
+        replace_earlier_run = prepare_run_output(config.output_dir, config.overwrite, "it")
         raw_hyperparams = jsonable(load_hyperparams(config.algo, config.env_id, config.hyperparams_file))
         record = None
     hyper = resolve_hyperparams(config.algo, config.env_id, raw_hyperparams, config.env_kwargs)

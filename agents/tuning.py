@@ -45,7 +45,7 @@ from pricegym.agents.training import TrainConfig, _make_env, check_action_space,
 from pricegym.agents.tuning_records import write_outputs
 from pricegym.errors import ConfigError
 from pricegym.run_records import git_commit, jsonable, package_versions
-from pricegym.safe_writes import RUN_RECORD, WriteError, check_replaceable, check_target, remove_path
+from pricegym.safe_writes import RUN_RECORD, prepare_run_output, remove_path
 
 TUNE_COMMAND = "tune"
 STUDY_FILE = "study.db"
@@ -304,18 +304,6 @@ def _recorded_study(config: TuneConfig) -> tuple[dict[str, Any], dict[str, Any]]
     return record, base
 
 
-def _prepare_output(config: TuneConfig) -> bool:
-    """A new study's folder must be new, empty, or (with ``overwrite``) an earlier run's; whether to remove it."""
-    folder = check_target(config.output_dir, "folder")
-    if folder.is_dir() and any(folder.iterdir()):
-        if (folder / RUN_RECORD).is_file() and not config.overwrite:
-            raise WriteError(folder, "it already holds a run", "pass --resume to continue its study, --overwrite "
-                                                               "to replace it, or choose another --out folder")
-        check_replaceable(folder, overwrite=True, marker=RUN_RECORD)
-        return config.overwrite
-    return False
-
-
 def _check_inputs(config: TuneConfig, base: dict[str, Any]) -> int:
     """Every check on the user's input that needs no study; the number of environments stepped together."""
     import optuna
@@ -426,7 +414,7 @@ def _tune(config: TuneConfig, argv: list[str], progress: Callable[[str], None] |
         (record, base), base_path = _recorded_study(config), None
         replace_earlier = False
     else:
-        replace_earlier = _prepare_output(config)
+        replace_earlier = prepare_run_output(config.output_dir, config.overwrite, "its study")
         base_path = base_file(config.algo, config.env_id, config.hyperparams_file)
         record, base = None, jsonable(load_hyperparams(config.algo, config.env_id, base_path))
     n_envs = _check_inputs(config, base)

@@ -94,13 +94,19 @@ def record_path(folder: Path) -> Path:
     return folder.parent / f"{folder.name}.{STAGE_RECORD}" if folder.parent.name == "train" else folder / STAGE_RECORD
 
 
-def stage_done(folder: Path, digest: str) -> bool:
-    """Whether ``folder`` holds a finished stage of the config hashed ``digest``."""
+def stage_status(folder: Path, digest: str) -> str | None:
+    """The status (``finished``, ``running``) of the stage of the config hashed ``digest`` in ``folder``; None
+    when there is none, or one of another config."""
     try:
         record = json.loads(record_path(folder).read_text())
     except (OSError, ValueError):
-        return False
-    return record.get("hash") == digest and record.get("status") == "finished"
+        return None
+    return record.get("status") if record.get("hash") == digest else None
+
+
+def stage_done(folder: Path, digest: str) -> bool:
+    """Whether ``folder`` holds a finished stage of the config hashed ``digest``."""
+    return stage_status(folder, digest) == "finished"
 
 
 def mark_stage(folder: Path, digest: str, stage: str, status: str, seconds: float = 0.0) -> None:
@@ -212,15 +218,6 @@ def agent_plans(config: MainJobConfig, demand_run: Path) -> list[AgentPlan]:
     return plans
 
 
-def _same_running_stage(folder: Path, digest: str) -> bool:
-    """Whether ``folder`` holds an interrupted stage of the config hashed ``digest`` (only that one resumes)."""
-    try:
-        record = json.loads(record_path(folder).read_text())
-    except (OSError, ValueError):
-        return False
-    return record.get("hash") == digest and record.get("status") == "running"
-
-
 def train_agent(state: JobState, plan: AgentPlan) -> Path:
     """Train one agent (reused when finished with the same plan, resumed when interrupted)."""
     from pricegym.agents.trained_runs import finished_run
@@ -236,7 +233,7 @@ def train_agent(state: JobState, plan: AgentPlan) -> Path:
     if stage_done(folder, digest) and finished_run(folder):
         state.reused.append(f"train {plan.folder_name}")
         return folder
-    resume = _same_running_stage(folder, digest) and (folder / "run.json").is_file() and not finished_run(folder)
+    resume = stage_status(folder, digest) == "running" and (folder / "run.json").is_file() and not finished_run(folder)
     started = time.perf_counter()
     state.say(f"training {plan.folder_name} ({config.train_steps:,} steps){' (resuming)' if resume else ''}")
     mark_stage(folder, digest, f"train {plan.folder_name}", "running")

@@ -174,6 +174,20 @@ def check_run_folder(target: str | Path, overwrite: bool) -> Path:
     return check_replaceable(check_target(target, "folder"), overwrite, RUN_RECORD)
 
 
+def prepare_run_output(target: str | Path, overwrite: bool, what: str = "run") -> bool:
+    """A new run folder must be new, empty, or (with ``overwrite``) an earlier run's (it holds
+    :data:`RUN_RECORD`); whether the caller is to remove the earlier run before writing. Without ``overwrite``
+    an earlier run is refused with a hint at ``--resume`` (which continues ``what``)."""
+    folder = check_target(target, "folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        if (folder / RUN_RECORD).is_file() and not overwrite:
+            raise WriteError(folder, "it already holds a run", f"pass --resume to continue {what}, --overwrite to "
+                                                               "replace it, or choose another --out folder")
+        check_replaceable(folder, overwrite=True, marker=RUN_RECORD)
+        return overwrite
+    return False
+
+
 def _refuse_current_folder(target: Path) -> None:
     """``target`` must not be the current folder or one of its parents (replacing it would delete it)."""
     try:

@@ -429,6 +429,21 @@ class LearningPanel:
     rules: list[tuple[str, float]]
 
 
+def options_text(options: dict[str, Any]) -> str:
+    """Season options for a title: ``key=value``, a world by its name (left out when it is the default one)."""
+    from pricegym.config_checks import config_to_dict
+    from pricegym.worlds.registry import WorldConfig
+
+    parts = []
+    for key, value in options.items():
+        if key == "world" and isinstance(value, dict):
+            if value == config_to_dict(WorldConfig()):
+                continue
+            value = value.get("name", "custom")
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
 def learning_panels(runs: list[TrainingRun], benchmarks: list[BenchmarkResults]) -> list[LearningPanel]:
     """One panel per (environment, season options), one curve per agent label across its training seeds; the
     rules of a benchmark block with the same environment and season options as dotted lines."""
@@ -439,8 +454,8 @@ def learning_panels(runs: list[TrainingRun], benchmarks: list[BenchmarkResults])
     panels = []
     for (env_id, setting), agents in groups.items():
         options = json.loads(setting)
-        title = env_id.removeprefix("pricegym/") + (f" ({', '.join(f'{k}={v}' for k, v in options.items())})"
-                                                    if options else "")
+        shown = options_text(options)
+        title = env_id.removeprefix("pricegym/") + (f" ({shown})" if shown else "")
         rules = {}
         for benchmark in benchmarks:
             for block in benchmark.blocks:

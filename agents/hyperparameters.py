@@ -96,7 +96,7 @@ def _evaluate_kwargs(text: str, what: str) -> dict[str, Any]:
     return value
 
 
-def _as_kwargs(value: Any, what: str) -> dict[str, Any]:
+def as_kwargs(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if isinstance(value, str):
@@ -168,10 +168,10 @@ def resolve_hyperparams(algo: str, env_id: str, raw: dict[str, Any], env_kwargs:
     if isinstance(normalize, bool):
         normalize_kwargs = {} if normalize else None
     else:
-        normalize_kwargs = _as_kwargs(normalize, "normalize")
+        normalize_kwargs = as_kwargs(normalize, "normalize")
     if normalize_kwargs is not None and "gamma" in raw:
         normalize_kwargs.setdefault("gamma", raw["gamma"])  # as rl-zoo: returns discounted as the agent does
-    policy_kwargs = _as_kwargs(raw.get("policy_kwargs"), "policy_kwargs")
+    policy_kwargs = as_kwargs(raw.get("policy_kwargs"), "policy_kwargs")
     extractor = raw.get("features_extractor")
     if extractor not in (None, "mlp", "flatten"):
         if extractor != "layout":

@@ -68,7 +68,7 @@ COMPETITION_GRID = 41
 CSV_COLUMNS = ("timesteps", "mean_return", "mean_optimum", "percent_of_optimum")
 
 
-def _single_env(env_id: str, env_options: dict[str, Any]) -> Any:
+def single_env(env_id: str, env_options: dict[str, Any]) -> Any:
     """The single (unwrapped) environment of ``env_id`` with ``env_options``."""
     from pricegym.envs import CompetitionEnv, MarkdownEnv, PersonalizedDiscountEnv
 
@@ -109,7 +109,7 @@ def optimum_returns(env_id: str, seeds: Sequence[int], **env_options: Any) -> np
     bound. Raises :class:`~pricegym.errors.ConfigError` for an unknown environment or a season too large to solve.
     """
     seeds = checked_seeds(seeds)
-    env = _single_env(env_id, env_options)
+    env = single_env(env_id, env_options)
     values = np.empty(len(seeds))
     for index, seed in enumerate(seeds):
         env.reset(seed=seed)

@@ -286,12 +286,14 @@ def _progress_callback():
 # --- training ------------------------------------------------------------------------------------------------
 
 
-def _make_env(config: TrainConfig, hyper: ResolvedHyperparams, n_envs: int, seed: int):
+def make_training_env(env_id: str, env_kwargs: dict[str, Any], hyper: ResolvedHyperparams, n_envs: int, seed: int):
+    """The VecEnv an agent trains on: ``n_envs`` batched episodes seeded ``seed``, under a VecMonitor and, where the
+    hyperparameters ask for it, a VecNormalize (the environment's options are checked here: ConfigError)."""
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
     from pricegym.envs import make_vec
 
-    env = VecMonitor(make_vec(config.env_id, n_envs, seed=seed, **config.env_kwargs))
+    env = VecMonitor(make_vec(env_id, n_envs, seed=seed, **env_kwargs))
     if hyper.normalize is not None:
         env = VecNormalize(env, **hyper.normalize)
     return env
@@ -331,7 +333,7 @@ def train(config: TrainConfig, argv: list[str] | None = None, progress: bool = F
         finished_steps = int(record.get("num_timesteps") or 0)
         checkpoint = (finished_steps, folder / MODEL_FILE)
     env_seed = seed if checkpoint is None else (seed + checkpoint[0]) % 2**32  # fresh episodes after a resume
-    env = _make_env(config, hyper, n_envs, env_seed)  # the environment's options are checked here (ConfigError)
+    env = make_training_env(config.env_id, config.env_kwargs, hyper, n_envs, env_seed)
     try:
         check_action_space(config.algo, config.env_id, env.action_space)
         if checkpoint is None:

@@ -35,13 +35,13 @@ import yaml
 from pricegym.agents.hyperparameters import (
     DEFAULT_N_ENVS,
     HYPERPARAMS_DIR,
-    _as_kwargs,
-    algorithm_class,
+    as_kwargs,
+    build_model,
     load_hyperparams,
     resolve_hyperparams,
 )
 from pricegym.agents.optimum_evaluation import HELD_OUT_SEED, OptimumEvalCallback, optimum_returns
-from pricegym.agents.training import TrainConfig, _make_env, check_action_space, check_device, check_env_id
+from pricegym.agents.training import check_action_space, check_device, check_env_id, make_training_env
 from pricegym.agents.tuning_records import write_outputs
 from pricegym.errors import ConfigError
 from pricegym.run_records import git_commit, jsonable, package_versions
@@ -123,7 +123,7 @@ def _py(value: Any) -> str:
 def _sample_policy(trial, base: dict[str, Any]) -> dict[str, Any]:
     """``policy_kwargs``: the base's, with hidden layers (as many as the base's) of a sampled width and, with the
     layout extractor, a sampled embedding projection."""
-    kwargs = _as_kwargs(base.get("policy_kwargs"), "policy_kwargs")
+    kwargs = as_kwargs(base.get("policy_kwargs"), "policy_kwargs")
     depth = len(kwargs["net_arch"]) if isinstance(kwargs.get("net_arch"), list) and kwargs["net_arch"] else 2
     kwargs["net_arch"] = [trial.suggest_categorical("net_width", [64, 128, 256])] * depth
     if base.get("features_extractor") == "layout":
@@ -255,13 +255,12 @@ def run_trial(trial, setup: TrialSetup) -> float:
     raw = SEARCH_SPACES[setup.algo](trial, setup.base)
     trial.set_user_attr("hyperparams", jsonable(raw))
     hyper = resolve_hyperparams(setup.algo, setup.env_id, raw, setup.env_kwargs)
-    env = _make_env(TrainConfig(setup.algo, setup.env_id, Path(), env_kwargs=setup.env_kwargs), hyper, hyper.n_envs,
-                    setup.seed)
+    env = make_training_env(setup.env_id, setup.env_kwargs, hyper, hyper.n_envs, setup.seed)
     callback = TrialEvalCallback(trial, setup.env_id, setup.env_kwargs, setup.seeds, setup.optimum, setup.eval_every,
                                  setup.steps_per_trial)
     try:
-        model = algorithm_class(setup.algo)(hyper.policy, env, seed=setup.seed, device=setup.device, verbose=0,
-                                            policy_kwargs=hyper.policy_kwargs or None, **hyper.algo_kwargs)
+        model = build_model(setup.algo, hyper, raw, "the trial's sample", env, seed=setup.seed, device=setup.device,
+                            verbose=0)
         model.learn(total_timesteps=setup.steps_per_trial, callback=callback)
     except ConfigError:
         raise

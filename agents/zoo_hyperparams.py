@@ -41,7 +41,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pricegym.agents.hyperparameters import HYPERPARAMS_DIR, _as_kwargs, read_hyperparams_file
+from pricegym.agents.hyperparameters import HYPERPARAMS_DIR, as_kwargs, read_hyperparams_file
 from pricegym.errors import ConfigError
 
 LAYOUT_YAML = HYPERPARAMS_DIR / "ppo_layout.yml"
@@ -79,7 +79,7 @@ class ZooHyperparams(Mapping[str, dict[str, Any]]):
         if extractor != "layout":
             raise ConfigError(f"{self.path}: {env_id}: features_extractor must be 'layout' or 'mlp'; got "
                               f"{extractor!r}")
-        policy_kwargs = _as_kwargs(entry.get("policy_kwargs"), f"policy_kwargs of {env_id}")
+        policy_kwargs = as_kwargs(entry.get("policy_kwargs"), f"policy_kwargs of {env_id}")
         layout_kwargs = self._layout_policy_kwargs(env_id, entry.get("env_kwargs"))
         extractor_kwargs = {**layout_kwargs["features_extractor_kwargs"],
                             **policy_kwargs.get("features_extractor_kwargs", {})}

@@ -28,12 +28,15 @@ import numpy as np
 from pricegym.config_checks import config_to_dict
 from pricegym.errors import ConfigError
 from pricegym.experiments.benchmark_config import AgentRuns, BenchmarkConfig, EnvironmentBlock
-from pricegym.experiments.benchmark_registry import ORACLE, SUPERVISED, environment_entry, policy_spec
+from pricegym.experiments.benchmark_registry import (
+    OBSERVATION_OPTIONS,
+    ORACLE,
+    SUPERVISED,
+    environment_entry,
+    policy_spec,
+)
 from pricegym.experiments.benchmark_stats import mean_interval, pct_of_yardstick, risk_view, uplift_interval
 
-OBSERVATION_OPTIONS = ("observe_embeddings", "embedding_dim", "action_space", "ladder_size", "text_encoder")
-"""An agent's environment options that shape only what it observes and how it acts (not the seasons): taken
-from its run, the rest from the block."""
 TRAJECTORY_SLOT = 0
 """The season whose steps ``trajectories.json`` records (the block's first seed)."""
 
@@ -106,11 +109,8 @@ def play(policy: Any, block: EnvironmentBlock, seeds: list[int], options: dict[s
     from pricegym.agents.optimum_evaluation import episode_returns
 
     tracker = SeasonTracker(len(seeds))
-
-    def observe(context: dict[str, Any], infos: dict[str, Any], alive: np.ndarray) -> None:
-        tracker.observe(context, infos, alive)
-
-    returns = episode_returns(policy, block.env, seeds, vec_normalize=vec_normalize, step_observer=observe, **options)
+    returns = episode_returns(policy, block.env, seeds, vec_normalize=vec_normalize, step_observer=tracker.observe,
+                              **options)
     return returns, tracker
 
 
@@ -118,9 +118,9 @@ def play_single(policy: Any, block: EnvironmentBlock, seeds: list[int],
                 options: dict[str, Any]) -> tuple[np.ndarray, SeasonTracker]:
     """A single-environment policy season by season on the same seeds (season i of a batch is the single
     environment after ``reset(seed=seeds[i])``, so the seasons are the batched policies')."""
-    from pricegym.agents.optimum_evaluation import _single_env
+    from pricegym.agents.optimum_evaluation import single_env
 
-    env = _single_env(block.env, options)
+    env = single_env(block.env, options)
     tracker = SeasonTracker(len(seeds))
     returns = np.zeros(len(seeds))
     for index, seed in enumerate(seeds):

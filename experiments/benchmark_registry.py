@@ -29,6 +29,9 @@ DISCOUNT_ID = "pricegym/PersonalizedDiscount-v0"
 SUPERVISED = "supervised BERT pricer"
 """The baseline every uplift is measured against."""
 ORACLE = "oracle"
+OBSERVATION_OPTIONS = ("observe_embeddings", "embedding_dim", "action_space", "ladder_size", "text_encoder")
+"""An agent's environment options that shape only what it observes and how it acts (not the seasons): taken
+from its run, the rest from the block."""
 
 PolicyFactory = Callable[[Any, dict[str, Any]], Any]
 

@@ -60,6 +60,21 @@ def mean_interval(returns: np.ndarray, level: float = 0.95, resamples: int = 999
     return summary
 
 
+def difference_interval(differences: np.ndarray | list[float], level: float = 0.95,
+                        resamples: int = 9999) -> dict[str, float | None]:
+    """The mean of paired ``differences`` (e.g. one per training seed) with a Student-t interval (the point itself
+    when every difference is the same) and a BCa bootstrap interval (from 3 differences with a spread)."""
+    values = np.asarray(differences, dtype=float)
+    summary: dict[str, float | None] = {"mean": float(values.mean()), "t_low": None, "t_high": None}
+    if values.size >= 2 and np.ptp(values) == 0:
+        summary.update(t_low=float(values[0]), t_high=float(values[0]))
+    elif values.size >= 2:
+        interval = stats.ttest_1samp(values, 0.0).confidence_interval(level)
+        summary.update(t_low=float(interval.low), t_high=float(interval.high))
+    low, high = _bootstrap((values,), lambda sample, axis=-1: np.mean(sample, axis=axis), level, resamples, False, 0)
+    return {**summary, "bootstrap_low": low, "bootstrap_high": high}
+
+
 def _ratio_uplift(policy: np.ndarray, baseline: np.ndarray, axis: int = -1) -> np.ndarray:
     return 100.0 * (np.mean(policy, axis=axis) / np.mean(baseline, axis=axis) - 1.0)
 

@@ -32,46 +32,30 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.cli_parsing import CommandLineParser, input_path, output_path, positive_int, run_command_line, status
+from pricegym.experiments.benchmark_registry import REGISTRY
 
 PROGRAM = "python -m pricegym.experiments.cold_start"
 ARMS = {"with": True, "without": False}
 """Arm name -> ``observe_embeddings``."""
 POOLS = ("cold_start", "train")
-ENVS = ("pricegym/Markdown-v0", "pricegym/Competition-v0", "pricegym/PersonalizedDiscount-v0")
+ENVS = tuple(REGISTRY)
 
 
 def fixed_price_rule(env_id: str) -> tuple[str, Any] | None:
-    """The best fixed price rule of ``env_id`` (name, batched rule class), or None where there is none."""
-    if env_id == "pricegym/Markdown-v0":
-        from pricegym.agents.batched_markdown_rules import BatchedBestFixedPriceRule
+    """The benchmark registry's best fixed price rule of ``env_id`` (name, factory ``vec_env -> rule``), or None
+    where it has none played on a batch."""
+    from pricegym.experiments.benchmark_registry import environment_entry
 
-        return "best fixed price", BatchedBestFixedPriceRule
-    if env_id == "pricegym/Competition-v0":
-        from pricegym.agents.batched_competition_rules import BatchedCompetitionFixedPriceRule
-
-        return "best fixed price", BatchedCompetitionFixedPriceRule
-    return None
+    spec = environment_entry(env_id).policies.get("best fixed price")
+    return None if spec is None else ("best fixed price", lambda vec_env: spec.factory(vec_env, {}))
 
 
 def paired_interval(differences: Sequence[float]) -> dict[str, float | None]:
-    """Mean of paired ``differences`` with a 95% Student-t interval and a 95% BCa bootstrap interval."""
-    import numpy as np
-    from scipy import stats
+    """Mean of paired ``differences`` (one per training seed) with a 95% Student-t and a 95% BCa bootstrap
+    interval (:func:`pricegym.experiments.benchmark_stats.difference_interval`)."""
+    from pricegym.experiments.benchmark_stats import difference_interval
 
-    values = np.asarray(differences, dtype=float)
-    summary: dict[str, float | None] = {"mean": float(values.mean()), "t_low": None, "t_high": None,
-                                        "bootstrap_low": None, "bootstrap_high": None}
-    if values.size >= 2 and np.ptp(values) == 0:  # every seed the same: the interval is the point
-        summary.update(t_low=float(values[0]), t_high=float(values[0]))
-    elif values.size >= 2:
-        interval = stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
-        summary.update(t_low=float(interval.low), t_high=float(interval.high))
-    if values.size >= 3 and np.ptp(values) > 0:
-        result = stats.bootstrap((values,), np.mean, confidence_level=0.95, n_resamples=9999, method="BCa",
-                                 random_state=np.random.default_rng(0))
-        summary.update(bootstrap_low=float(result.confidence_interval.low),
-                       bootstrap_high=float(result.confidence_interval.high))
-    return summary
+    return difference_interval(differences)
 
 
 def train_arm(arguments: argparse.Namespace, arm: str, seed: int, env_kwargs: dict[str, Any]) -> Path:
@@ -139,8 +123,8 @@ def evaluate_pools(arguments: argparse.Namespace, folders: dict[tuple[str, int],
                                            "wall_s": run.wall_s}
         entry: dict[str, Any] = {"mean_optimum": float(optimum.mean()), "agents": agents}
         if rule is not None:
-            name, rule_class = rule
-            result = evaluate_percent_of_optimum(rule_class, arguments.env, seeds, optimum=optimum, **options,
+            name, rule_factory = rule
+            result = evaluate_percent_of_optimum(rule_factory, arguments.env, seeds, optimum=optimum, **options,
                                                  observe_embeddings=False)
             entry["rule"] = {"name": name, "pct_of_optimum": result["percent_of_optimum"],
                              "mean_return": result["mean_return"]}

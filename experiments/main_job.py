@@ -29,9 +29,11 @@ from typing import Any
 
 from pricegym.config_checks import Device, Flag, Seed, config_dataclass, config_to_dict, integer, optional
 from pricegym.errors import ConfigError
+from pricegym.experiments.benchmark_registry import REGISTRY
 from pricegym.worlds.registry import WorldConfig
 
-ENV_IDS = ("pricegym/Markdown-v0", "pricegym/Competition-v0", "pricegym/PersonalizedDiscount-v0")
+ENV_IDS = tuple(REGISTRY)
+"""The benchmark registry's environments, Markdown-v0 first."""
 STAGE_RECORD = "stage.json"
 LAYOUT_HYPERPARAMS = Path(__file__).resolve().parents[1] / "agents" / "hyperparams" / "ppo_layout.yml"
 
@@ -249,7 +251,7 @@ def train_agent(state: JobState, plan: AgentPlan) -> Path:
     return folder
 
 
-def benchmark_config(config: MainJobConfig, state: JobState, demand_run: Path, pricer_run: Path,
+def benchmark_config(config: MainJobConfig, demand_run: Path, pricer_run: Path,
                      agents: list[tuple[AgentPlan, Path]]) -> dict[str, Any]:
     """The benchmark the job runs: one block per environment, plus the cold-start and sim-to-real blocks."""
     world = config_to_dict(config.world)
@@ -312,9 +314,11 @@ def run_main_job(config: MainJobConfig, root: Path = Path("runs"), say: Callable
     plans = agent_plans(config, demand_run)
     state.say(f"3/5 train {len(plans)} agents ...")
     agents = [(plan, train_agent(state, plan)) for plan in plans]
-    values = benchmark_config(config, state, demand_run, pricer_run, agents)
+    values = benchmark_config(config, demand_run, pricer_run, agents)
     bench_folder = state.folder / "benchmark"
-    bench = load_config(BenchmarkConfig, _write_yaml(state.folder / "benchmark.yaml", values, yaml))
+    bench_file = state.folder / "benchmark.yaml"
+    bench_file.write_text(yaml.safe_dump(values, sort_keys=False))
+    bench = load_config(BenchmarkConfig, bench_file)
 
     def benchmark_stage() -> None:
         report = run_benchmark(bench, lambda message: state.say(f"  {message}") if progress else None)
@@ -333,11 +337,6 @@ def run_main_job(config: MainJobConfig, root: Path = Path("runs"), say: Callable
 
     write_report(report, state, bench_folder, plots)
     return report
-
-
-def _write_yaml(path: Path, values: dict[str, Any], yaml: Any) -> Path:
-    path.write_text(yaml.safe_dump(values, sort_keys=False))
-    return path
 
 
 def _plot(job_folder: Path, demand_run: Path, out: Path) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pricegym.errors import DataError
+from pricegym.experiments.benchmark_registry import OBSERVATION_OPTIONS
 
 MAX_DEPTH = 3
 """How many folder levels under ``RUN_DIR`` discovery looks (``runs/NAME/train/RUN`` is 3 below ``runs``)."""
@@ -38,9 +39,9 @@ OUTPUT_FOLDER = "plots"
 """The default output folder inside ``RUN_DIR`` (never searched)."""
 DEMAND_PRODUCTS = 4
 """Products in the demand figure: three trained on, at low, middle and high list prices, and one cold-start."""
-SEASON_OPTIONS_IGNORED = ("observe_embeddings", "embedding_dim", "action_space", "ladder_size", "text_encoder",
-                          "demand_run")
-"""Environment options that do not change the seasons (mirrors the benchmark's ``OBSERVATION_OPTIONS``)."""
+SEASON_OPTIONS_IGNORED = (*OBSERVATION_OPTIONS, "demand_run")
+"""Environment options that do not change the seasons: the benchmark's observation options, and the demand run
+(under the truth it only supplies embeddings)."""
 
 
 class Unplottable(Exception):

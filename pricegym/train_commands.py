@@ -26,6 +26,15 @@ def env_kwarg(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
+def add_agent_arguments(group: argparse._ArgumentGroup, algorithms: tuple[str, ...], example: str) -> None:
+    """``--algo``, ``--env`` and ``--env-kwargs``: which agent learns where (``train`` and ``tune``)."""
+    group.add_argument("--algo", required=True, type=str.lower, metavar="ALGO",
+                       help=f"algorithm: {', '.join(algorithms)}")
+    group.add_argument("--env", required=True, metavar="ENV_ID", help=f"environment id: {', '.join(ENV_IDS)}")
+    group.add_argument("--env-kwargs", nargs="+", type=env_kwarg, default=[], metavar="KEY=VALUE",
+                       help=f"environment options, e.g. {example} (values read as YAML)")
+
+
 def add_train_command(commands: argparse._SubParsersAction) -> None:
     """Register ``train``."""
     parser = commands.add_parser(
@@ -35,11 +44,7 @@ def add_train_command(commands: argparse._SubParsersAction) -> None:
                     "logs, checkpoints of the model and VecNormalize statistics, and a run folder; --resume "
                     "continues an interrupted run from its latest checkpoint.")
     group = parser.add_argument_group("agent and environment")
-    group.add_argument("--algo", required=True, type=str.lower, metavar="ALGO",
-                       help=f"algorithm: {', '.join(ALGORITHMS)}")
-    group.add_argument("--env", required=True, metavar="ENV_ID", help=f"environment id: {', '.join(ENV_IDS)}")
-    group.add_argument("--env-kwargs", nargs="+", type=env_kwarg, default=[], metavar="KEY=VALUE",
-                       help="environment options, e.g. action_space=ladder horizon=30 (values read as YAML)")
+    add_agent_arguments(group, ALGORITHMS, "action_space=ladder horizon=30")
     group.add_argument("--hyperparams", type=output_path, default=None, metavar="FILE",
                        help="YAML file keyed by environment id (rl-zoo3's format) whose keys override the "
                             "defaults of agents/hyperparams/ALGO.yml")

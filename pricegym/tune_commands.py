@@ -10,7 +10,7 @@ import sys
 
 from pricegym.cli_parsing import output_path, positive_float, positive_int, seed, status
 from pricegym.errors import ConfigError
-from pricegym.train_commands import ENV_IDS, env_kwarg, parse_env_kwargs
+from pricegym.train_commands import add_agent_arguments, parse_env_kwargs
 
 ALGORITHMS: tuple[str, ...] = ("a2c", "ppo")
 """Mirrors the keys of :data:`pricegym.agents.tuning.SEARCH_SPACES` (the algorithms with a search space)."""
@@ -28,11 +28,7 @@ def add_tune_command(commands: argparse._SubParsersAction) -> None:
                     "best.yml: the best hyperparameters for `pricegym train --hyperparams`, headed by the tuning "
                     "budget.")
     group = parser.add_argument_group("agent and environment")
-    group.add_argument("--algo", required=True, type=str.lower, metavar="ALGO",
-                       help=f"algorithm: {', '.join(ALGORITHMS)}")
-    group.add_argument("--env", required=True, metavar="ENV_ID", help=f"environment id: {', '.join(ENV_IDS)}")
-    group.add_argument("--env-kwargs", nargs="+", type=env_kwarg, default=[], metavar="KEY=VALUE",
-                       help="environment options, e.g. horizon=30 (values read as YAML)")
+    add_agent_arguments(group, ALGORITHMS, "horizon=30")
     group.add_argument("--hyperparams", type=output_path, default=None, metavar="BASE",
                        help="YAML file keyed by environment id (rl-zoo3's format) of the hyperparameters a trial's "
                             "sample updates (default: agents/hyperparams/ppo_layout.yml for ppo, else ALGO.yml)")

@@ -34,7 +34,7 @@ from pricegym.envs.personalized_discount import PersonalizedDiscountEnv
 from pricegym.errors import ConfigError
 
 PLANNING_SEED = 900_000
-"""First seed of the planning episodes: apart from the headroom tables' seasons (from 0) and from the held-out
+"""First seed of the planning episodes: apart from the training seasons (from 0) and from the held-out
 seasons of the benchmark and the training callback (from 1,000,000), so that no rule plans on what it is scored
 on (the text-segment rule's experiment episodes add 10,000)."""
 MAX_PLANNING_STEPS = 10_000_000

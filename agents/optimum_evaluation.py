@@ -16,7 +16,7 @@ percentage of the oracle's (or the bound's) value on those very seasons.
     bound of the episode's visitors (:func:`~pricegym.envs.discount_bounds.expected_bound`); no rule
     attains it.
 
-  These are the per-season values the headroom scripts pool (``experiments/*_headroom.py``, same grids:
+  These are the per-season yardsticks of ``pricegym benchmark`` (``experiments/benchmark.py``, same grids:
   101 prices for Markdown-v0, 41 for Competition-v0). :func:`optimum_kind` says which kind a config gets.
 
 * :func:`evaluate_percent_of_optimum` - plays the policy on exactly those seasons, one VecEnv slot per seed
@@ -25,8 +25,9 @@ percentage of the oracle's (or the bound's) value on those very seasons.
   ``VecEnv`` hands them on as float32), so that a seeded slot's return is the single environment's to float
   precision; the Markdown-v0 and Competition-v0 optima are exact expectations, so a policy's figure is a (ratio)
   estimate of its expected % of the optimum: the oracle itself scores 100% in expectation, not on every season.
-  Their headroom scripts value each rule by its exact expected return (no rollout), so a rule's figure here
-  equals theirs in expectation only (PersonalizedDiscount-v0's script rolls out: there the figures are equal).
+  The oracle modules (:func:`~pricegym.envs.oracle.baseline_values`,
+  :func:`~pricegym.envs.competition_oracle.competition_values`) value each rule by its exact expected return (no
+  rollout), so a rule's figure here equals theirs in expectation only.
   For a less noisy comparison under common random numbers, pass the oracle's own rollouts of the same seasons
   as ``optimum`` (``episode_returns(BatchedDynamicProgramRule, env_id, seeds, **options)``): the oracle then scores
   exactly 100% per season, but the yardstick is no longer the exact per-season value the issue asks for.
@@ -62,9 +63,9 @@ MARKDOWN_ID = "pricegym/Markdown-v0"
 COMPETITION_ID = "pricegym/Competition-v0"
 DISCOUNT_ID = "pricegym/PersonalizedDiscount-v0"
 MARKDOWN_GRID = 101
-"""Prices of a box action's range the Markdown-v0 oracle searches (the headroom script's and the batched DP's)."""
+"""Prices of a box action's range the Markdown-v0 oracle searches (the benchmark's yardstick and the batched DP's)."""
 COMPETITION_GRID = 41
-"""Prices of a box action's range the best response searches (the headroom script's and the batched rule's)."""
+"""Prices of a box action's range the best response searches (the benchmark's yardstick and the batched rule's)."""
 CSV_COLUMNS = ("timesteps", "mean_return", "mean_optimum", "percent_of_optimum")
 
 

@@ -5,7 +5,7 @@ there, so reference prices never exceed the list price either; a customer's util
 with their reference price, so setting every reference price to the list price (the most
 favourable reachable memory) can only raise what any policy earns.
 
-* :func:`hindsight_bound` (``upper_bound``, reported by the headroom tables): computed on the
+* :func:`hindsight_bound` (``upper_bound``; ``pricegym benchmark`` checks every row against it): computed on the
   episode's own random draws. Knowing each visit's uniform, a clairvoyant seller knows the highest
   price at which that visitor buys (their reservation price under the most favourable reference),
   so each visit is an item worth ``reservation - unit cost`` that costs ``list - reservation``

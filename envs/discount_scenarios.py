@@ -13,9 +13,8 @@ discount_budget=0.03)``); ``config.economics`` is the result.
 
 The budget is the average discount per visit that a budget window affords, in shares of the mean
 list price (``budget = discount_budget x budget_window x mean list price``). In the synthetic
-world 18% of visits buy at the list price on average (``pricegym.experiments.discount_headroom``
-episodes, seeds 0-19), so a 3% budget per visit is about 17% of the window's sales at list price,
-and 5% is about 28%.
+world 18% of visits buy at the list price on average (measured on 20 episodes, seeds 0-19), so a
+3% budget per visit is about 17% of the window's sales at list price, and 5% is about 28%.
 
 Where the numbers come from (figures as the companies and sources publish them; orders of
 magnitude, not fitted values):

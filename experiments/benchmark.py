@@ -28,6 +28,16 @@ import numpy as np
 from pricegym.config_checks import config_to_dict
 from pricegym.errors import ConfigError
 from pricegym.experiments.benchmark_config import AgentRuns, BenchmarkConfig, EnvironmentBlock
+from pricegym.experiments.benchmark_hindsight import (
+    BEST_UNIFORM,
+    BEST_UNIFORM_KNOWS,
+    HindsightYardsticks,
+    best_uniform,
+    bound_violations,
+    gap_captured_pct,
+    hindsight_bounds,
+    hindsight_summary,
+)
 from pricegym.experiments.benchmark_registry import (
     OBSERVATION_OPTIONS,
     ORACLE,
@@ -195,8 +205,8 @@ def agent_result(config: BenchmarkConfig, block: EnvironmentBlock, agent: AgentR
 
 
 def row(config: BenchmarkConfig, block: EnvironmentBlock, result: PolicyResult, yardstick: np.ndarray | None,
-        supervised: PolicyResult | None) -> dict[str, Any]:
-    """One row of ``benchmark.json``."""
+        supervised: PolicyResult | None, hindsight: HindsightYardsticks | None = None) -> dict[str, Any]:
+    """One row of ``benchmark.json`` (the hindsight columns are None for an environment without them)."""
     level, resamples = config.confidence_level, config.bootstrap_resamples
     values: dict[str, Any] = {
         "env": block.display_name(), "env_id": block.env, "scenario": block.env_kwargs.get("scenario"),
@@ -210,6 +220,10 @@ def row(config: BenchmarkConfig, block: EnvironmentBlock, result: PolicyResult, 
         "sell_through": None if result.sell_through is None else float(np.mean(result.sell_through)),
         "mean_discount": float(np.mean(result.mean_discount)),
         "train_steps": result.train_steps, "train_wall_s": result.train_wall_s,
+        "pct_of_hindsight_bound": None if hindsight is None else pct_of_yardstick(result.returns, hindsight.bound),
+        "bound_violations": bound_violations(result.returns, None if hindsight is None else hindsight.bound),
+        "gap_captured_pct": None if hindsight is None else gap_captured_pct(result.returns, hindsight.best_returns,
+                                                                            yardstick),
     }
     if supervised is not None:
         values.update(uplift_interval(result.returns, supervised.returns, level, resamples))
@@ -217,15 +231,19 @@ def row(config: BenchmarkConfig, block: EnvironmentBlock, result: PolicyResult, 
 
 
 def benchmark_block(config: BenchmarkConfig, block: EnvironmentBlock,
-                    progress: Any = None) -> tuple[list[PolicyResult], np.ndarray | None]:
-    """Every policy and agent of ``block`` on its seasons, and the per-season yardstick."""
+                    progress: Any = None) -> tuple[list[PolicyResult], np.ndarray, HindsightYardsticks | None]:
+    """Every policy and agent of ``block`` on its seasons, the per-season yardstick, and the hindsight figures
+    of an environment that has them."""
     from pricegym.agents.optimum_evaluation import optimum_returns
 
     options = block_options(config, block)
     results = []
     for name in block.policy_names():
-        if policy_spec(block.env, name).needs == "pricer_run" and config.pricer_run is None:
+        spec = policy_spec(block.env, name)
+        if spec.needs == "pricer_run" and config.pricer_run is None:
             continue  # no supervised pricer given: its rows (and the uplifts) are left out, as the table says
+        if spec.in_hindsight:
+            continue  # chosen on the seasons themselves, below
         results.append(rule_result(config, block, name, options))
         if progress is not None:
             progress(f"{block.display_name()}: {name}")
@@ -234,7 +252,27 @@ def benchmark_block(config: BenchmarkConfig, block: EnvironmentBlock,
         if progress is not None:
             progress(f"{block.display_name()}: {agent.name}")
     yardstick = optimum_returns(block.env, config.seeds, **{**options, "observe_embeddings": False})
-    return results, yardstick
+    hindsight = hindsight_yardsticks(config, block, options, results)
+    if hindsight is not None and progress is not None:
+        progress(f"{block.display_name()}: hindsight bound and best uniform discount")
+    return results, yardstick, hindsight
+
+
+def hindsight_yardsticks(config: BenchmarkConfig, block: EnvironmentBlock, options: dict[str, Any],
+                         results: list[PolicyResult]) -> HindsightYardsticks | None:
+    """The block's hindsight bound per season and its best uniform discount (appended to ``results`` as a row
+    when the block plays it); None for an environment without them."""
+    if not environment_entry(block.env).hindsight_bound:
+        return None
+    rule_options = {**options, "observe_embeddings": False}
+    share, best_returns, tracker, means = best_uniform(
+        block.env, options, lambda factory: play(factory, block, config.seeds, rule_options))
+    if BEST_UNIFORM in block.policy_names():
+        results.append(PolicyResult(name=BEST_UNIFORM, kind="hindsight", knows=BEST_UNIFORM_KNOWS,
+                                    returns=best_returns[None, :], sell_through=tracker.sell_through(),
+                                    mean_discount=tracker.mean_discount(), trajectory=tracker.trajectory))
+    return HindsightYardsticks(bound=hindsight_bounds(block.env, config.seeds, options), best_share=share,
+                               best_returns=best_returns, candidate_means=means)
 
 
 def config_hash(config: BenchmarkConfig) -> str:
@@ -247,13 +285,15 @@ def run_benchmark(config: BenchmarkConfig, progress: Any = None) -> dict[str, An
     rows, seasons, trajectories, yardsticks = [], [], {}, {}
     for block in config.environments:
         environment_entry(block.env)
-        results, yardstick = benchmark_block(config, block, progress)
+        results, yardstick, hindsight = benchmark_block(config, block, progress)
         supervised = next((result for result in results if result.name == SUPERVISED), None)
         label = block.display_name()
         yardsticks[f"{label} [{block.demand}]"] = {"env": label, "kind": environment_entry(block.env).yardstick,
-                                                   "demand": block.demand, "mean": float(np.mean(yardstick))}
+                                                   "demand": block.demand, "mean": float(np.mean(yardstick)),
+                                                   **({} if hindsight is None else hindsight_summary(hindsight,
+                                                                                                     yardstick))}
         for result in results:
-            rows.append(row(config, block, result, yardstick, supervised))
+            rows.append(row(config, block, result, yardstick, supervised, hindsight))
             for seed_index, returns in enumerate(result.returns):
                 seed = result.train_seeds[seed_index] if result.train_seeds else None
                 seasons.extend({"env": label, "demand": block.demand, "policy": result.name, "train_seed": seed,

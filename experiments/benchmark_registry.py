@@ -12,7 +12,9 @@ Each policy says what it knows:
   under ``demand: ground_truth``, the fitted tables under ``demand: fitted``);
 * ``the supervised pricer's table`` - only the BERT price regressor's predictions, no demand model;
 * ``what it observes`` - the observation (and, for learning rules, the sales it sees);
-* ``nothing`` - random prices.
+* ``nothing`` - random prices;
+* ``the evaluated seasons themselves`` - the best uniform discount in hindsight (PersonalizedDiscount-v0), a
+  yardstick rather than a rule: see :mod:`pricegym.experiments.benchmark_hindsight`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pricegym.errors import ConfigError
+from pricegym.experiments.benchmark_hindsight import BEST_UNIFORM, BEST_UNIFORM_KNOWS
 
 MARKDOWN_ID = "pricegym/Markdown-v0"
 COMPETITION_ID = "pricegym/Competition-v0"
@@ -40,12 +43,15 @@ PolicyFactory = Callable[[Any, dict[str, Any]], Any]
 class PolicySpec:
     """A registered policy: how to build it on a VecEnv, what it knows, and whether it needs a pricer run."""
 
-    factory: PolicyFactory
+    factory: PolicyFactory | None
     knows: str
     needs: str | None = None
     single: bool = False
     """A single-environment policy (``begin_episode(env)`` then ``predict``), played season by season: its
     factory is called with ``vec_env=None``."""
+    in_hindsight: bool = False
+    """Chosen on the evaluated seasons themselves (no factory): the best uniform discount of
+    :mod:`~pricegym.experiments.benchmark_hindsight`."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class EnvironmentEntry:
 
     policies: dict[str, PolicySpec]
     yardstick: str
+    hindsight_bound: bool = False
+    """Whether each season also has a clairvoyant bound that every policy is checked against (and a gap
+    between the best uniform discount and the yardstick that rows report their share of)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -120,7 +129,7 @@ REGISTRY: dict[str, EnvironmentEntry] = {
         "random": PolicySpec(_rule("batched_rules:BatchedRandomRule"), "nothing"),
     }),
     DISCOUNT_ID: EnvironmentEntry(yardstick="the expected Lagrangian bound (an upper bound no policy attains)",
-                                  policies={
+                                  hindsight_bound=True, policies={
         "steady-state price (true demand)": PolicySpec(_rule("batched_rules:BatchedSteadyStateDiscountRule"),
                                                        "each visit's true demand and the reference-price memory"),
         "myopic (true demand)": PolicySpec(_rule("batched_rules:BatchedMyopicDiscountRule"),
@@ -130,6 +139,7 @@ REGISTRY: dict[str, EnvironmentEntry] = {
                                     single=True),
         "best fixed discount": PolicySpec(_single("discount_baselines:BestFixedDiscountPolicy"),
                                           "the true demand, planned on simulated episodes of its own", single=True),
+        BEST_UNIFORM: PolicySpec(None, BEST_UNIFORM_KNOWS, in_hindsight=True),
         SUPERVISED: _SUPERVISED_SPEC,
         "list price": PolicySpec(_rule("batched_rules:BatchedListPriceRule"), "the list prices"),
         "random": PolicySpec(_rule("batched_rules:BatchedRandomRule"), "nothing"),

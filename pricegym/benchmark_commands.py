@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from pricegym.cli_parsing import input_path, output_path, positive_int, status
+
+if TYPE_CHECKING:  # imported where used, so that --help answers at once
+    from pathlib import Path
+
+    from pricegym.experiments.benchmark_config import BenchmarkConfig
 
 
 def add_benchmark_command(commands: argparse._SubParsersAction) -> None:
@@ -44,13 +50,7 @@ def benchmark_command(arguments: argparse.Namespace) -> int:
     if arguments.episodes is not None:
         config = dataclasses.replace(config, episodes=arguments.episodes)
     folder = check_run_folder(arguments.out or Path("runs/benchmark") / config.name, arguments.overwrite)
-    for name, run in (("pricer_run", config.pricer_run), ("demand_run", config.demand_run)):
-        if run is not None and not Path(run).is_dir():
-            from pricegym.errors import ConfigError
-
-            raise ConfigError(f"benchmark {config.name}: {name} {run} is not a folder; fit it first (`pricegym "
-                              f"{'fit-pricer' if name == 'pricer_run' else 'fit-demand'} --out {run}` or `make demo`) "
-                              f"or remove {name} from {arguments.config}")
+    check_runs(config, arguments.config)
     for block in config.environments:  # every agent's runs exist before anything plays
         for agent in block.agents:
             agent.run_folders()
@@ -65,3 +65,22 @@ def benchmark_command(arguments: argparse.Namespace) -> int:
     print((folder / "benchmark.md").read_text(), end="")
     print(f"results in {folder}")
     return 0
+
+
+def check_runs(config: BenchmarkConfig, config_path: Path) -> None:
+    """The config's pricer and demand runs are folders, the demand run with its tables (ConfigError, one line)."""
+    from pathlib import Path  # noqa: F811  (the annotation's import is for type checkers only)
+
+    from pricegym.encoders.demand_tables import TABLES_FILE
+    from pricegym.errors import ConfigError
+
+    for name, run in (("pricer_run", config.pricer_run), ("demand_run", config.demand_run)):
+        if run is None:
+            continue
+        command = "fit-pricer" if name == "pricer_run" else "fit-demand --world synthetic"
+        fix = f"fit it first (`pricegym {command} --out {run}` or `make demo`) or remove {name} from {config_path}"
+        if not Path(run).is_dir():
+            raise ConfigError(f"benchmark {config.name}: {name} {run} is not a folder; {fix}")
+        if name == "demand_run" and not (Path(run) / TABLES_FILE).is_file():
+            raise ConfigError(f"benchmark {config.name}: demand_run {run} holds no demand tables (no {TABLES_FILE}); "
+                              f"{fix}")

@@ -68,10 +68,6 @@ WORLD = WorldDefaults()
 DEMAND_FIT = DemandFitDefaults()
 PRICER_FIT = PricerFitDefaults()
 
-HEADROOM_EPISODES = 20
-"""Episodes pooled by the headroom experiments."""
-
-
 def default_run_folder(command: str, world: str, seed: int) -> Path:
     """Where ``pricegym COMMAND`` writes its run by default: ``runs/COMMAND/WORLD-seedSEED``
     (``runs/fit-demand/synthetic-seed0`` for ``pricegym fit-demand --world synthetic``)."""

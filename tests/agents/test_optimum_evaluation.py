@@ -1,10 +1,11 @@
-"""The % of the optimum on held-out seasons: the headroom scripts' yardsticks and figures, the oracles' 100%, the
-SB3 callback inside PPO.learn, and VecNormalize statistics."""
+"""The % of the optimum on held-out seasons: the oracles' exact yardsticks and exact rule values (pooled over the
+seasons), the oracles' 100%, the SB3 callback inside PPO.learn, and VecNormalize statistics."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from pricegym.agents.batched_rules import (
     list_price_rule,
 )
 from pricegym.agents.competition_baselines import CompetitionFixedPricePolicy
+from pricegym.agents.discount_baselines import MyopicDiscountPolicy, NoDiscountPolicy
 from pricegym.agents.optimum_evaluation import (
     COMPETITION_GRID,
     COMPETITION_ID,
@@ -45,15 +47,14 @@ from pricegym.envs import (
     MarkdownConfig,
     MarkdownEnv,
     PersonalizedDiscountConfig,
+    PersonalizedDiscountEnv,
     make_vec,
 )
-from pricegym.envs.competition_oracle import competition_season
+from pricegym.envs.competition_oracle import competition_season, competition_values
 from pricegym.envs.competition_oracle import fixed_price_values as competition_fixed_price_values
-from pricegym.envs.oracle import fixed_price_values, season_problems
+from pricegym.envs.discount_bounds import expected_bound
+from pricegym.envs.oracle import baseline_values, fixed_price_values, season_problems
 from pricegym.errors import ConfigError
-from pricegym.experiments.competition_headroom import competition_headroom
-from pricegym.experiments.discount_headroom import discount_headroom
-from pricegym.experiments.markdown_headroom import headroom_table
 from pricegym.worlds.registry import WorldConfig
 from pricegym.worlds.synthetic import SyntheticWorldConfig
 
@@ -82,11 +83,23 @@ def competition_optimum() -> np.ndarray:
     return optimum_returns(COMPETITION_ID, SEEDS, **COMPETITION)
 
 
-def test_the_optimum_of_each_season_is_the_oracle_value_the_headroom_scripts_pool(markdown_optimum,
-                                                                                   competition_optimum):
-    from pricegym.envs.competition_oracle import competition_values
-    from pricegym.envs.oracle import baseline_values
+def _exact_means(env_id: str, seeds: list[int], options: dict) -> dict[str, float]:
+    """Per name, the mean over the seasons seeded ``seeds`` of the exact expected values the oracle modules give
+    (Markdown-v0: ``oracle`` and each rule; Competition-v0: ``upper_bound``, the best response, and each rule)."""
+    if env_id == MARKDOWN_ID:
+        env, values = MarkdownEnv(MarkdownConfig(**options)), baseline_values
+    else:
+        env = CompetitionEnv(CompetitionConfig(**options))
+        values = partial(competition_values, grid_size=COMPETITION_GRID)
+    totals: dict[str, float] = {}
+    for seed in seeds:
+        env.reset(seed=seed)
+        for name, value in values(env).items():
+            totals[name] = totals.get(name, 0.0) + value
+    return {name: total / len(seeds) for name, total in totals.items()}
 
+
+def test_the_optimum_of_each_season_is_the_oracles_exact_value(markdown_optimum, competition_optimum):
     markdown, competition = MarkdownEnv(MarkdownConfig(**MARKDOWN)), CompetitionEnv(CompetitionConfig(**COMPETITION))
     for index in (0, 7, SEASONS - 1):
         markdown.reset(seed=SEEDS[index])
@@ -102,8 +115,18 @@ DISCOUNT_SEASONS = 8
 
 @pytest.fixture(scope="module")
 def discount_means() -> dict:
-    return discount_headroom(PersonalizedDiscountConfig(**DISCOUNT), DISCOUNT_SEASONS, seed=HELD_OUT_SEED,
-                             progress=False)
+    """Mean realised margins of single-environment rollouts of two rules on the first held-out seasons, and the
+    mean expected bound of those seasons."""
+    env = PersonalizedDiscountEnv(PersonalizedDiscountConfig(**DISCOUNT))
+    seeds = SEEDS[:DISCOUNT_SEASONS]
+    means = {policy.name: float(np.mean([episode_return(env, policy, seed) for seed in seeds]))
+             for policy in (MyopicDiscountPolicy(), NoDiscountPolicy())}
+    bounds = []
+    for seed in seeds:
+        env.reset(seed=seed)
+        bounds.append(expected_bound(env).value)
+    means["expected_bound"] = float(np.mean(bounds))
+    return means
 
 
 class _RuleModel:
@@ -129,9 +152,9 @@ def _callback_result(rule: Callable[[Any], Any], env_id: str, seeds: list[int], 
 
 
 @pytest.mark.parametrize("rule, name", [(BatchedMyopicDiscountRule, "myopic"), (list_price_rule, "list price")])
-def test_a_discount_rule_scores_the_headroom_scripts_percent_of_the_expected_bound(rule, name, discount_means):
-    """The headroom script's figure is a pooled realised margin over the expected bound, of single-env rollouts
-    of the same seasons; the callback's, of the batched slots seeded alike: equal to float precision."""
+def test_a_discount_rule_scores_its_single_env_percent_of_the_expected_bound(rule, name, discount_means):
+    """The single environment's figure is a pooled realised margin over the expected bound, of rollouts of the
+    same seasons; the callback's, of the batched slots seeded alike: equal to float precision."""
     seasons, means = DISCOUNT_SEASONS, discount_means
     expected = 100.0 * means[name] / means["expected_bound"]
     result = _callback_result(rule, DISCOUNT_ID, SEEDS[:seasons], DISCOUNT)
@@ -185,7 +208,7 @@ class _PlayedRungs:
 
 def _exact_returns(env_id: str, seeds: list[int], rungs: np.ndarray, options: dict) -> np.ndarray:
     """``[seeds]`` the exact expected return of each season seeded ``seeds[i]`` priced at the grid rungs
-    ``rungs[i]`` (per product) all season, by the recursion of the headroom scripts."""
+    ``rungs[i]`` (per product) all season, by the oracle modules' recursion."""
     if env_id == MARKDOWN_ID:
         env = MarkdownEnv(MarkdownConfig(**options))
         values = []
@@ -202,18 +225,15 @@ def _exact_returns(env_id: str, seeds: list[int], rungs: np.ndarray, options: di
     return np.array(values)
 
 
-def _headroom_figure(env_id: str, seeds: list[int], options: dict) -> tuple[float, float]:
-    """The headroom script's (mean optimum, best fixed price % of it) on the seasons seeded ``seeds`` (consecutive)."""
-    assert seeds == list(range(seeds[0], seeds[0] + len(seeds)))
-    if env_id == MARKDOWN_ID:
-        row = headroom_table(MarkdownConfig(**options), len(seeds), seed=seeds[0], progress=False).iloc[0]
-        return row["oracle (DP) mean return"], row["best fixed price % of oracle"]
-    means = competition_headroom(CompetitionConfig(**options), len(seeds), seed=seeds[0], progress=False)
-    return means["upper_bound"], 100.0 * means["best fixed price"] / means["upper_bound"]
+def _exact_figure(env_id: str, seeds: list[int], options: dict) -> tuple[float, float]:
+    """The exact (mean optimum, best fixed price % of it) on the seasons seeded ``seeds``."""
+    means = _exact_means(env_id, seeds, options)
+    optimum = means["oracle" if env_id == MARKDOWN_ID else "upper_bound"]
+    return optimum, 100.0 * means["best fixed price"] / optimum
 
 
 def _single_env(env_id: str, options: dict) -> Any:
-    """The single environment of ``env_id`` (what the headroom scripts and the rules' twins play)."""
+    """The single environment of ``env_id`` (what the oracle modules value and the rules' twins play)."""
     return MarkdownEnv(MarkdownConfig(**options)) if env_id == MARKDOWN_ID else CompetitionEnv(
         CompetitionConfig(**options))
 
@@ -221,15 +241,15 @@ def _single_env(env_id: str, options: dict) -> Any:
 @pytest.mark.parametrize("env_id, rule, twin", [(MARKDOWN_ID, BatchedBestFixedPriceRule, BestFixedPricePolicy),
                                                 (COMPETITION_ID, BatchedCompetitionFixedPriceRule,
                                                  CompetitionFixedPricePolicy)])
-def test_the_callbacks_figure_of_a_rule_is_the_headroom_scripts_figure_in_expectation_exactly(env_id, rule, twin):
-    """Markdown-v0's and Competition-v0's headroom scripts value each rule by its exact expected return (the
+def test_the_callbacks_figure_of_a_rule_is_its_exact_figure_in_expectation(env_id, rule, twin):
+    """Markdown-v0's and Competition-v0's oracle modules value each rule by its exact expected return (the
     oracle's recursion, no rollout); the callback plays one realised season per seed. Same seeds, same
     yardstick, same pooling (sum of returns / sum of optima) and the same rule: the callback's figure is
-    ``100 x sum(realised) / sum(optimum)``, with a fixed denominator, so its expectation is the headroom's figure.
-    Checked exactly: the yardstick, the prices the callback played valued by the headroom's recursion, and the
+    ``100 x sum(realised) / sum(optimum)``, with a fixed denominator, so its expectation is the exact figure.
+    Checked exactly: the yardstick, the prices the callback played valued by the oracle's recursion, and the
     realised returns (those of the single environment's rollouts under the same seeds)."""
     options = TINY[env_id]
-    mean_optimum, figure = _headroom_figure(env_id, TINY_SEEDS, options)
+    mean_optimum, figure = _exact_figure(env_id, TINY_SEEDS, options)
     grid = MARKDOWN_GRID if env_id == MARKDOWN_ID else COMPETITION_GRID
     played = _PlayedRungs(rule, grid)
     result = _callback_result(played.build, env_id, TINY_SEEDS, options)
@@ -250,27 +270,19 @@ def test_the_callbacks_figure_of_a_rule_is_the_headroom_scripts_figure_in_expect
     assert 100.0 * other.sum() / result["optimum"].sum() < figure - 1.0
 
 
-def test_a_markdown_rule_scores_the_headroom_scripts_percent_of_the_oracle(markdown_optimum):
-    """The headroom script's figure is the exact expectation; the callback's, a rollout of the same seasons: the
-    denominators agree exactly, the figures within the rollouts' noise."""
-    row = headroom_table(MarkdownConfig(**MARKDOWN), SEASONS, seed=HELD_OUT_SEED, progress=False).iloc[0]
-    result = evaluate_percent_of_optimum(BatchedBestFixedPriceRule, MARKDOWN_ID, SEEDS, optimum=markdown_optimum,
-                                         **MARKDOWN)
-    assert result["mean_optimum"] == pytest.approx(row["oracle (DP) mean return"], rel=1e-12)
+@pytest.mark.parametrize("env_id, options, rule, optimum", [
+    (MARKDOWN_ID, MARKDOWN, BatchedBestFixedPriceRule, "markdown_optimum"),
+    (COMPETITION_ID, COMPETITION, BatchedCompetitionFixedPriceRule, "competition_optimum")])
+def test_a_rule_scores_its_exact_percent_of_the_optimum_within_the_rollouts_noise(env_id, options, rule, optimum,
+                                                                                  request):
+    """The exact figure is an expectation; the callback's, a rollout of the same seasons: the denominators agree
+    exactly, the figures within the rollouts' noise."""
+    mean_optimum, figure = _exact_figure(env_id, SEEDS, options)
+    result = evaluate_percent_of_optimum(rule, env_id, SEEDS, optimum=request.getfixturevalue(optimum), **options)
+    assert result["mean_optimum"] == pytest.approx(mean_optimum, rel=1e-12)
     error = _standard_error(result)
     assert error < 1.5
-    assert result["percent_of_optimum"] == pytest.approx(row["best fixed price % of oracle"], abs=4 * error)
-
-
-def test_a_competition_rule_scores_the_headroom_scripts_percent_of_the_best_response(competition_optimum):
-    means = competition_headroom(CompetitionConfig(**COMPETITION), SEASONS, seed=HELD_OUT_SEED, progress=False)
-    result = evaluate_percent_of_optimum(BatchedCompetitionFixedPriceRule, COMPETITION_ID, SEEDS,
-                                         optimum=competition_optimum, **COMPETITION)
-    assert result["mean_optimum"] == pytest.approx(means["upper_bound"], rel=1e-12)
-    error = _standard_error(result)
-    assert error < 1.5
-    expected = 100.0 * means["best fixed price"] / means["upper_bound"]
-    assert result["percent_of_optimum"] == pytest.approx(expected, abs=4 * error)
+    assert result["percent_of_optimum"] == pytest.approx(figure, abs=4 * error)
 
 
 @pytest.mark.parametrize("env_id, options, oracle, optimum", [

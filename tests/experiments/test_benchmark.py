@@ -124,6 +124,8 @@ def test_the_command_writes_the_results_and_never_overwrites_them_silently(tmp_p
     ({"environments": [{"env": MARKDOWN, "policies": ["clairvoyant"]}]}, "unknown policy 'clairvoyant'"),
     ({"episodes": 3, "seasons": 4}, "seasons"),
     ({"environments": [{"env": MARKDOWN, "demand": "fitted"}]}, "no demand_run"),
+    ({"demand_run": "OUT", "environments": [{"env": MARKDOWN, "demand": "fitted"}]}, "holds no demand tables"),
+    ({"demand_run": "OUT/nowhere", "environments": [{"env": MARKDOWN, "demand": "fitted"}]}, "is not a folder"),
     ({"environments": [{"env": MARKDOWN, "agents": [{"name": "ppo", "runs": ["OUT/missing-run*"]}]}]},
      "no run folder matches"),
 ])

@@ -30,8 +30,13 @@ def head_only_copy(model: BertDemandModel) -> BertDemandModel:
 
 def bootstrap_slope_std(model: BertDemandModel, customer_vectors: torch.Tensor, product_vectors: torch.Tensor,
                         train: DemandData, rounds: int = 8, steps: int = 60, rows_per_step: int = 4096,
-                        learning_rate: float = 1e-3, seed: int = 0) -> np.ndarray:
-    """Standard deviation of ``slope[customer text, product]`` over bootstrap refits of the head."""
+                        learning_rate: float = 1e-3, seed: int = 0, anchor_slope: np.ndarray | None = None,
+                        anchor_weight: np.ndarray | None = None, anchor_strength: float = 0.0) -> np.ndarray:
+    """Standard deviation of ``slope[customer text, product]`` over bootstrap refits of the head.
+
+    With anchors (per training row, as :func:`~pricegym.encoders.head_refit.refit_head` takes them) each refit
+    minimises the same anchored objective as the fit, so the spread is that of the anchored slopes.
+    """
     if rounds < 2:
         return np.zeros((customer_vectors.shape[0], product_vectors.shape[0]))
     rng = np.random.default_rng(seed)
@@ -46,7 +51,12 @@ def bootstrap_slope_std(model: BertDemandModel, customer_vectors: torch.Tensor, 
             _, _, batch = train.batch(rows, device)
             customer_rows = customer_vectors[np.unique(train.customer[rows])]
             product_rows = product_vectors[np.unique(train.product[rows])]
-            loss = refit.loss(refit.utility_index(customer_rows, product_rows, batch), batch.outcome)
+            intercept, slope = refit.head(customer_rows[batch.customer], product_rows[batch.product])
+            loss = refit.loss(refit.index_of(intercept, slope, batch), batch.outcome)
+            if anchor_slope is not None:
+                target = torch.as_tensor(anchor_slope[rows], dtype=slope.dtype, device=device)
+                weight = torch.as_tensor(anchor_weight[rows], dtype=slope.dtype, device=device)
+                loss = loss + anchor_strength * torch.mean(weight * (slope - target) ** 2)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

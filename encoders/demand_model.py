@@ -112,6 +112,10 @@ class BertDemandModel(nn.Module):
                       rows: DemandRows) -> torch.Tensor:
         """The index of every row, given the embeddings of the batch's distinct texts."""
         intercept, slope = self.head(customer_vectors[rows.customer], product_vectors[rows.product])
+        return self.index_of(intercept, slope, rows)
+
+    def index_of(self, intercept: torch.Tensor, slope: torch.Tensor, rows: DemandRows) -> torch.Tensor:
+        """The index of every row, given the head's ``a`` and ``beta`` of every row."""
         relative = rows.relative_price
         effect = self.reference_effect  # reference price = list price: gap = 1 - relative price
         reference_term = effect.gain * torch.clamp(1.0 - relative, min=0.0) - effect.loss * torch.clamp(

@@ -36,6 +36,7 @@ class WorldRows:
         table_row: the table row (world customer or customer type) of every data row.
         observed_range: ``[n_products, 2]`` lowest and highest relative price in training rows
             (products never seen in training get the range of all training rows).
+        timestamp: when every data row happened (None where unknown), for metrics by month.
     """
 
     data: DemandData
@@ -46,6 +47,7 @@ class WorldRows:
     customer_rows: np.ndarray
     table_row: np.ndarray
     observed_range: np.ndarray
+    timestamp: np.ndarray | None = None
 
     def rows_of(self, split: str) -> DemandData:
         return self.data.take(np.flatnonzero(self.split == split))
@@ -80,6 +82,7 @@ def world_rows(world: World) -> WorldRows:
         customer_rows=pd.Index(customer_texts).get_indexer(customer_text_of).astype(np.int64),
         table_row=np.asarray(table_row, dtype=np.int64),
         observed_range=_observed_range(data, split == "train", len(products)),
+        timestamp=frame["timestamp"].to_numpy(),
     )
 
 

@@ -6,10 +6,13 @@
 2. frozen embeddings of every distinct text by the pre-trained encoder (cached on disk), for the
    GLM baseline;
 3. fine-tuning of the encoder with the monotone price-response head on the training split, with
-   early stopping on the validation split;
+   early stopping on the validation split; then (``head_refit``) a refit of the head alone on the
+   frozen encoder's embeddings over every training row (:mod:`~pricegym.encoders.head_refit`);
 4. the simulation-time tables, and a bootstrap of the head for the slopes' uncertainty;
 5. the evaluation table of the three models on the test and cold-start splits (and, on the
-   synthetic world, the errors against the ground truth);
+   synthetic world, the errors against the ground truth), and their deviance and calibration by
+   calendar month of every split, with the test months whose season training never saw
+   (:mod:`~pricegym.encoders.monthly_metrics`, ``metrics_by_month.csv``, the card's ``by_month``);
 6. the run folder: ``encoder/`` (``save_pretrained`` + tokenizer), ``head.pt``, the tables, the
    fine-tuned embeddings of every product and table row (``embeddings.npz``),
    ``model_card.json`` (run id, world, data hash, config, metrics, training history per epoch;
@@ -41,6 +44,14 @@ from pricegym.encoders.demand_rows import WorldRows, world_rows
 from pricegym.encoders.demand_tables import EMBEDDINGS_FILE, DemandTables
 from pricegym.encoders.demand_training import DemandTrainingConfig, TrainingHistory, embed_texts, train_demand_model
 from pricegym.encoders.embedding_cache import EmbeddingCache
+from pricegym.encoders.head_refit import HeadRefitConfig, HeadRefitHistory, refit_head
+from pricegym.encoders.monthly_metrics import MONTHLY_METRICS_FILE, monthly_card, run_monthly_metrics
+from pricegym.encoders.orthogonal_stage import (
+    OrthogonalStageConfig,
+    SlopeAnchors,
+    fitted_slope_summary,
+    orthogonal_anchors,
+)
 from pricegym.encoders.text_encoder import TextEncoder, TextEncoderConfig
 from pricegym.encoders.tiny_bert import TINY_BERT_NAME, tiny_bert
 from pricegym.errors import ConfigError
@@ -63,6 +74,11 @@ class FitDemandConfig:
         encoder: the text encoder to fine-tune (``model_name="tiny-random-bert"`` builds a tiny
             random BERT in code, for smoke runs).
         training: fine-tuning hyperparameters.
+        head_refit: the second stage, a refit of the price-response head on the fine-tuned
+            encoder's cached embeddings over every training row (``epochs=0``: none).
+        orthogonal: the orthogonalised stage (:mod:`~pricegym.encoders.orthogonal_stage`): on
+            online-retail, group price slopes identified by double machine learning on the training
+            period, which the head refit's slopes are pulled toward.
         reference_effect: the documented reference-price parameters of the fitted model.
         bootstrap_rounds: refits of the head for the slope uncertainty (0 or 1: none).
         max_baseline_rows: training rows given to the baselines (a random subsample beyond it).
@@ -76,6 +92,8 @@ class FitDemandConfig:
     world: WorldConfig = field(default_factory=WorldConfig)
     encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     training: DemandTrainingConfig = field(default_factory=DemandTrainingConfig)
+    head_refit: HeadRefitConfig = field(default_factory=HeadRefitConfig)
+    orthogonal: OrthogonalStageConfig = field(default_factory=OrthogonalStageConfig)
     reference_effect: ReferencePriceEffect = field(default_factory=ReferencePriceEffect)
     bootstrap_rounds: integer(0, 1_000) = 8
     max_baseline_rows: integer(1, 100_000_000) = 100_000
@@ -96,6 +114,7 @@ class DemandFitResult:
     calibration: pd.DataFrame | None
     output_dir: Path
     card: dict = field(default_factory=dict)
+    monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] | None = None) -> DemandFitResult:
@@ -109,7 +128,9 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
     frozen = _frozen_embeddings(text_encoder, rows, config.cache_dir)
     with atomic_run_folder(output_dir) as partial:
         model, history = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress)
-        text_level, embeddings = _text_level_tables(model, text_encoder, rows, config)
+        anchors = orthogonal_anchors(world, rows, frozen[1], config.orthogonal, model.head.min_slope, config.seed)
+        refit_history = _refit_head(model, text_encoder, rows, config.head_refit, anchors)
+        text_level, embeddings = _text_level_tables(model, text_encoder, rows, config, anchors)
         models = {FINE_TUNED: tables_predictor(text_level),
                   **_fit_baselines(config, world, rows, frozen)}
         metrics = split_metrics(models, rows, world.response)
@@ -119,12 +140,18 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
         if world.ground_truth is not None:
             truth_errors = truth_metrics(models, rows, world.ground_truth, config.max_truth_pairs, config.seed)
         tables = _world_tables(text_level, rows, world.name)
-        card = _model_card(config, world, rows, metrics, truth_errors, history)
+        card = _model_card(config, world, rows, metrics, truth_errors, history, refit_history)
+        if anchors is not None:
+            card["orthogonal_stage"] = _orthogonal_card(anchors, tables, model.head.min_slope, config.head_refit)
+            _save_estimates(partial, anchors)
+        monthly, coverage = run_monthly_metrics(models, rows.data, rows.split, rows.timestamp, world.response)
+        monthly.to_csv(partial / MONTHLY_METRICS_FILE, index=False)
+        card["by_month"] = monthly_card(monthly, coverage)
         _save(partial, model, text_encoder, tables, card, config, argv)
         np.savez(partial / EMBEDDINGS_FILE, product_ids=np.array(rows.product_ids),
                  customer_ids=np.array(rows.customer_ids), product_vectors=embeddings[1],
                  customer_vectors=embeddings[0][rows.customer_rows])
-    return DemandFitResult(tables, metrics, truth_errors, calibration, output_dir, card)
+    return DemandFitResult(tables, metrics, truth_errors, calibration, output_dir, card, monthly)
 
 
 def _load_text_encoder(config: FitDemandConfig, rows: WorldRows) -> TextEncoder:
@@ -154,13 +181,43 @@ def _fine_tune(config: FitDemandConfig, world: World, rows: WorldRows, text_enco
     return model.eval(), history
 
 
+def _refit_head(model: BertDemandModel, text_encoder: TextEncoder, rows: WorldRows,
+                config: HeadRefitConfig, anchors: SlopeAnchors | None) -> HeadRefitHistory:
+    """The second stage (:mod:`~pricegym.encoders.head_refit`) on the fine-tuned encoder's embeddings, its
+    slopes pulled toward the orthogonalised stage's anchors where there are some."""
+    if config.epochs == 0:
+        return HeadRefitHistory()
+    customer_vectors = embed_texts(text_encoder, rows.data.customer_texts)
+    product_vectors = embed_texts(text_encoder, rows.data.product_texts)
+    return refit_head(model, customer_vectors, product_vectors, rows.rows_of("train"), rows.rows_of("validation"),
+                      config, *((anchors.slope, anchors.weight) if anchors is not None else (None, None)))
+
+
+def _orthogonal_card(anchors: SlopeAnchors, tables: DemandTables, floor: float, refit: HeadRefitConfig) -> dict:
+    """The card's ``orthogonal_stage``: the identification's summary, the anchors, and the fitted slopes."""
+    return {"summary": anchors.summary, "anchors": anchors.anchors.to_dict(orient="records"),
+            "anchor_strength": refit.anchor_strength, "anchors_used": refit.epochs > 0,
+            "fitted_slopes": fitted_slope_summary(tables.slope, tables.slope_std, tables.customer_ids, floor)}
+
+
+def _save_estimates(folder: Path, anchors: SlopeAnchors) -> None:
+    """The orthogonalised stage's tables: group and product elasticities, and the anchors."""
+    anchors.groups.to_csv(folder / "elasticities.csv", index=False)
+    anchors.products.to_csv(folder / "product_elasticities.csv", index=False)
+    anchors.anchors.to_csv(folder / "slope_anchors.csv", index=False)
+
+
 def _text_level_tables(model: BertDemandModel, text_encoder: TextEncoder, rows: WorldRows,
-                       config: FitDemandConfig) -> tuple[DemandTables, tuple[np.ndarray, np.ndarray]]:
+                       config: FitDemandConfig, anchors: SlopeAnchors | None = None,
+                       ) -> tuple[DemandTables, tuple[np.ndarray, np.ndarray]]:
     """Tables over customer texts x products, and the fine-tuned embeddings (customer texts, products)."""
     customer_vectors = embed_texts(text_encoder, rows.data.customer_texts)
     product_vectors = embed_texts(text_encoder, rows.data.product_texts)
+    anchored = {} if anchors is None or config.head_refit.epochs == 0 else {
+        "anchor_slope": anchors.slope, "anchor_weight": anchors.weight,
+        "anchor_strength": config.head_refit.anchor_strength}
     slope_std = bootstrap_slope_std(model, customer_vectors, product_vectors, rows.rows_of("train"),
-                                    rounds=config.bootstrap_rounds, seed=config.seed)
+                                    rounds=config.bootstrap_rounds, seed=config.seed, **anchored)
     tables = reduce_to_tables(model, text_encoder, rows.data.customer_texts, rows.data.product_texts,
                               rows.list_prices, price_ranges=rows.observed_range * rows.list_prices[:, None],
                               slope_std=slope_std, product_ids=rows.product_ids)
@@ -189,7 +246,8 @@ def _fit_baselines(config: FitDemandConfig, world: World, rows: WorldRows,
 
 
 def _model_card(config: FitDemandConfig, world: World, rows: WorldRows, metrics: pd.DataFrame,
-                truth_errors: pd.DataFrame | None, history: TrainingHistory) -> dict:
+                truth_errors: pd.DataFrame | None, history: TrainingHistory,
+                refit_history: HeadRefitHistory | None = None) -> dict:
     digest = data_hash(world)
     return {
         "run_id": f"{world.name}-{digest[:12]}-seed{config.seed}-{time.strftime('%Y%m%dT%H%M%S')}",
@@ -203,21 +261,23 @@ def _model_card(config: FitDemandConfig, world: World, rows: WorldRows, metrics:
         "config": jsonable(asdict(config)),
         "metrics": metrics.to_dict(orient="records"),
         "truth_errors": None if truth_errors is None else truth_errors.to_dict(orient="records"),
-        "training": training_card(history, world.response),
+        "training": training_card(history, world.response, refit_history),
     }
 
 
-def training_card(history: TrainingHistory, response: str) -> dict:
+def training_card(history: TrainingHistory, response: str, head_refit: HeadRefitHistory | None = None) -> dict:
     """The fine-tuning history as the model card records it: per-epoch training and validation loss
     (log-loss for exposures, Poisson deviance up to a constant for counts), the epoch kept (0-based,
     as in the pricer's card; ``best_epoch_number`` counts from 1), optimiser steps, seconds, and the
-    checkpoint kept."""
+    checkpoint kept; ``head_refit``: the second stage's losses per epoch (entry 0: before it), the
+    epoch kept (0: none), steps and seconds."""
     return {
         **asdict(history),
         "validation_metric": VALIDATION_METRICS[response],
         "epochs_run": len(history.validation_loss),
         "best_epoch_number": history.best_epoch + 1,
         "seconds": round(history.seconds, 1),
+        "head_refit": None if head_refit is None else {**asdict(head_refit), "seconds": round(head_refit.seconds, 1)},
     }
 
 

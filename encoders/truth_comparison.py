@@ -5,7 +5,8 @@ price at list price, on a grid of prices. Two errors are reported, each inside a
 range of prices the product was seen at in training (what RL agents will exploit is the second):
 
 * the mean absolute error of the price elasticity ``d log demand / d log price``, at prices inside
-  the observed range (its quartiles) and outside it (0.6 x its minimum, 1.4 x its maximum);
+  the observed range (its quartiles) and outside it (0.6 x its minimum, 1.4 x its maximum); inside
+  the range also as a percentage of the median true elasticity there (the same pairs and prices);
 * the mean absolute error of the revenue-optimal price (as a share of list price), split by
   whether the true optimum lies inside the product's observed range.
 """
@@ -65,8 +66,13 @@ def compare_with_truth(model: PairDemand, truth: PairDemand, customers: np.ndarr
     model_optimum = optimal_relative_price(model, customers, products)
     optimum_inside = (true_optimum >= low) & (true_optimum <= high)
     optimum_error = np.abs(model_optimum - true_optimum)
+    true_inside = elasticity(truth, c, p, inside)
+    mae_inside = _mae(elasticity(model, c, p, inside), true_inside)
+    median_inside = float(np.median(true_inside))
     return {
-        "elasticity_mae_in_range": _mae(elasticity(model, c, p, inside), elasticity(truth, c, p, inside)),
+        "elasticity_mae_in_range": mae_inside,
+        "median_true_elasticity_in_range": median_inside,
+        "elasticity_mae_in_range_pct": 100.0 * mae_inside / abs(median_inside) if median_inside else np.nan,
         "elasticity_mae_out_of_range": _mae(elasticity(model, c, p, outside), elasticity(truth, c, p, outside)),
         "optimal_price_mae_in_range": float(optimum_error[optimum_inside].mean()) if optimum_inside.any() else np.nan,
         "optimal_price_mae_out_of_range": (float(optimum_error[~optimum_inside].mean())

@@ -30,7 +30,7 @@ from typing import Any
 from pricegym.config_checks import Device, Flag, Seed, config_dataclass, config_to_dict, integer, optional
 from pricegym.errors import ConfigError
 from pricegym.experiments.benchmark_registry import REGISTRY
-from pricegym.worlds.registry import WorldConfig
+from pricegym.worlds.registry import WorldConfig, demand_fit_world
 
 ENV_IDS = tuple(REGISTRY)
 """The benchmark registry's environments, Markdown-v0 first."""
@@ -165,8 +165,9 @@ def fit_demand_config(config: MainJobConfig, folder: Path) -> Any:
 
     training = (DemandTrainingConfig(epochs=1, max_steps_per_epoch=4, seed=config.seed) if config.quick
                 else DemandTrainingConfig(seed=config.seed))
-    return FitDemandConfig(world=config.world, encoder=TextEncoderConfig(model_name=config.model_name,
-                                                                         device=config.device),
+    world = config.world if config.quick else demand_fit_world(config.world)  # quick: the tiny log is enough
+    return FitDemandConfig(world=world, encoder=TextEncoderConfig(model_name=config.model_name,
+                                                                  device=config.device),
                            training=training, bootstrap_rounds=0 if config.quick else 8, output_dir=folder,
                            overwrite=True, seed=config.seed)
 

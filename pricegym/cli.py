@@ -18,6 +18,7 @@ from pricegym.benchmark_commands import add_benchmark_command
 from pricegym.cli_parsing import CommandLineParser, run_command_line
 from pricegym.demand_commands import add_fit_demand_command
 from pricegym.errors import PricegymError
+from pricegym.evaluate_demand_commands import add_evaluate_demand_command
 from pricegym.plot_commands import add_plot_command
 from pricegym.pricer_commands import add_fit_pricer_command
 from pricegym.run_commands import add_run_command
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_world_command(commands)
     add_fit_demand_command(commands)
+    add_evaluate_demand_command(commands)
     add_fit_pricer_command(commands)
     add_bench_speed_command(commands)
     add_train_command(commands)

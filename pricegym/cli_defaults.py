@@ -65,6 +65,9 @@ class PricerFitDefaults:
 
 
 WORLD = WorldDefaults()
+DEMAND_LOG = WorldDefaults(n_exposures=1_000_000, exploration_share=0.4)
+"""The synthetic world ``fit-demand`` fits on by default: the same world with a longer exploration log
+(mirrors :func:`pricegym.worlds.synthetic.config.demand_log`)."""
 DEMAND_FIT = DemandFitDefaults()
 PRICER_FIT = PricerFitDefaults()
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from pricegym.cli_defaults import CACHE_DIR, DEMAND_FIT, default_run_folder
+from pricegym.cli_defaults import CACHE_DIR, DEMAND_FIT, DEMAND_LOG, default_run_folder
 from pricegym.cli_parsing import (
     non_negative_int,
     output_path,
@@ -21,6 +22,9 @@ from pricegym.cli_parsing import (
 from pricegym.safe_writes import check_run_folder, check_target
 from pricegym.world_commands import add_world_options, world_config_from_arguments
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def add_fit_demand_command(commands: argparse._SubParsersAction) -> None:
     """Register ``fit-demand``."""
@@ -30,7 +34,7 @@ def add_fit_demand_command(commands: argparse._SubParsersAction) -> None:
                     "reduce it to simulation-time tables, evaluate it beside a GLM on frozen embeddings and a "
                     "no-text model on the time and cold-start splits (and against the ground truth on the "
                     "synthetic world), and save the run folder.")
-    add_world_options(parser)
+    add_world_options(parser, DEMAND_LOG)
     group = parser.add_argument_group("model and training")
     group.add_argument("--model", default=DEMAND_FIT.model,
                        help="encoder: all-MiniLM-L6-v2 (packaged, default), a local folder, a hub name such as "
@@ -97,5 +101,20 @@ def fit_demand_command(arguments: argparse.Namespace) -> int:
     if result.calibration is not None:
         print()
         print(format_table(result.calibration, "Fine-tuned model: calibration by decile of predicted count"))
+    print_monthly_metrics(result.monthly, result.card)
     print(f"\nsaved to {result.output_dir}", file=sys.stderr)
     return 0
+
+
+def print_monthly_metrics(monthly: pd.DataFrame, card: dict, split: str = "test") -> None:
+    """Print the test split's deviance and calibration by month, and the out-of-season warning."""
+    from pricegym.encoders.demand_evaluation import format_table
+    from pricegym.encoders.monthly_metrics import MONTHLY_METRICS_FILE, monthly_summary
+
+    by_month = card.get("by_month") or {}
+    print()
+    print(format_table(monthly_summary(monthly, card["response"], split),
+                       f"By month, {split} split (calibration = sum predicted / sum observed; every split in "
+                       f"{MONTHLY_METRICS_FILE})"))
+    if by_month.get("warning"):
+        print(by_month["warning"])

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pricegym.cli_defaults import SPLIT_NAMES, WORLD, WORLD_NAMES
+from pricegym.cli_defaults import SPLIT_NAMES, WORLD, WORLD_NAMES, WorldDefaults
 from pricegym.cli_parsing import fraction, input_path, output_file, positive_int, seed, status
 from pricegym.errors import ConfigError, DataError
 from pricegym.safe_writes import check_replaceable, check_target
@@ -48,35 +48,38 @@ def add_world_command(commands: argparse._SubParsersAction) -> None:
     sample.set_defaults(handler=sample_world)
 
 
-def add_world_options(parser: argparse.ArgumentParser) -> None:
-    """The options that choose and configure a world (shared by every command that builds one)."""
+def add_world_options(parser: argparse.ArgumentParser, defaults: WorldDefaults = WORLD) -> None:
+    """The options that choose and configure a world (shared by every command that builds one), with the
+    synthetic world's ``defaults`` (``fit-demand`` passes :data:`~pricegym.cli_defaults.DEMAND_LOG`: a longer log)."""
+    parser.set_defaults(world_defaults=defaults)
     parser.add_argument("--world", choices=WORLD_NAMES, default="synthetic", help="which world (default: synthetic)")
     group = parser.add_argument_group("online-retail world")
     group.add_argument("--data", type=input_path, default=None, metavar="PATH",
                        help="the UCI Online Retail CSV (.csv or .csv.gz); default: download it to the cache")
-    group.add_argument("--unit-cost-share", type=fraction, default=WORLD.unit_cost_share,
+    group.add_argument("--unit-cost-share", type=fraction, default=defaults.unit_cost_share,
                        help="unit cost as a share of list price (default: %(default)s)")
     group = parser.add_argument_group("synthetic world")
-    group.add_argument("--seed", type=seed, default=WORLD.seed,
+    group.add_argument("--seed", type=seed, default=defaults.seed,
                        help="seed of the world and its splits (default: %(default)s)")
-    group.add_argument("--n-products", type=positive_int, default=WORLD.n_products,
+    group.add_argument("--n-products", type=positive_int, default=defaults.n_products,
                        help="products in the catalogue (default: %(default)s)")
-    group.add_argument("--n-customers", type=positive_int, default=WORLD.n_customers,
+    group.add_argument("--n-customers", type=positive_int, default=defaults.n_customers,
                        help="persistent customers (default: %(default)s)")
-    group.add_argument("--n-exposures", type=positive_int, default=WORLD.n_exposures,
+    group.add_argument("--n-exposures", type=positive_int, default=defaults.n_exposures,
                        help="logged exposures (default: %(default)s)")
-    group.add_argument("--n-days", type=positive_int, default=WORLD.n_days,
+    group.add_argument("--n-days", type=positive_int, default=defaults.n_days,
                        help="days in the log (default: %(default)s)")
-    group.add_argument("--exploration-share", type=fraction, default=WORLD.exploration_share,
+    group.add_argument("--exploration-share", type=fraction, default=defaults.exploration_share,
                        help="share of exposures at randomised prices (default: %(default)s)")
 
 
-ONLY_FOR_WORLD: dict[str, dict[str, object]] = {
-    "online-retail": {"data": None, "unit_cost_share": WORLD.unit_cost_share},
-    "synthetic": {name: getattr(WORLD, name)
-                  for name in ("n_products", "n_customers", "n_exposures", "n_days", "exploration_share")},
-}
-"""The options that only one world reads, with their defaults (``--seed`` is read by both)."""
+def only_for_world(defaults: WorldDefaults) -> dict[str, dict[str, object]]:
+    """The options that only one world reads, with their ``defaults`` (``--seed`` is read by both)."""
+    return {
+        "online-retail": {"data": None, "unit_cost_share": defaults.unit_cost_share},
+        "synthetic": {name: getattr(defaults, name)
+                      for name in ("n_products", "n_customers", "n_exposures", "n_days", "exploration_share")},
+    }
 
 
 def check_world_options(arguments: argparse.Namespace) -> None:
@@ -85,7 +88,7 @@ def check_world_options(arguments: argparse.Namespace) -> None:
     Raises:
         ConfigError: naming the options, the world they belong to, and the fix.
     """
-    for world, defaults in ONLY_FOR_WORLD.items():
+    for world, defaults in only_for_world(getattr(arguments, "world_defaults", WORLD)).items():
         given = [f"--{name.replace('_', '-')}" for name, default in defaults.items()
                  if getattr(arguments, name) != default]
         if world != arguments.world and given:

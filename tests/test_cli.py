@@ -92,7 +92,7 @@ def test_the_light_defaults_mirror_the_configs():
     from pricegym.worlds import WORLD_NAMES
     from pricegym.worlds.registry import WorldConfig
     from pricegym.worlds.splits import SPLIT_NAMES
-    from pricegym.worlds.synthetic.config import SyntheticWorldConfig
+    from pricegym.worlds.synthetic.config import SyntheticWorldConfig, demand_log
 
     def default(config_class, name):
         return next(field.default for field in dataclasses.fields(config_class) if field.name == name)
@@ -106,6 +106,9 @@ def test_the_light_defaults_mirror_the_configs():
     for name in ("seed", "n_products", "n_customers", "n_exposures", "n_days", "exploration_share"):
         assert getattr(world, name) == default(SyntheticWorldConfig, name), name
     assert world.unit_cost_share == default(WorldConfig, "unit_cost_share")
+    logged = demand_log(SyntheticWorldConfig())
+    for name in ("seed", "n_products", "n_customers", "n_exposures", "n_days", "exploration_share"):
+        assert getattr(cli_defaults.DEMAND_LOG, name) == getattr(logged, name), name
     demand = cli_defaults.DEMAND_FIT
     assert (demand.model, demand.max_length) == (default(TextEncoderConfig, "model_name"),
                                                  default(TextEncoderConfig, "max_length"))

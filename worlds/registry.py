@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Literal
 
 from pricegym.config_checks import Seed, as_config, config_dataclass, number
 from pricegym.worlds import WORLD_NAMES, World
-from pricegym.worlds.synthetic.config import SyntheticWorldConfig
+from pricegym.worlds.synthetic.config import SyntheticWorldConfig, demand_log
 
 WorldName = Literal[WORLD_NAMES]
 
@@ -45,3 +45,9 @@ def load_world(config: WorldConfig | dict | str | None = None) -> World:
     return load_online_retail(
         OnlineRetailConfig(data_path=config.data_path, unit_cost_share=config.unit_cost_share, seed=config.seed)
     )
+
+
+def demand_fit_world(config: WorldConfig) -> WorldConfig:
+    """The world a demand model is fitted on by default: the synthetic world with its longer exploration log
+    (:func:`~pricegym.worlds.synthetic.config.demand_log`); the online-retail world as it is."""
+    return replace(config, synthetic=demand_log(config.synthetic)) if config.name == "synthetic" else config

@@ -12,6 +12,7 @@ import torch
 from pricegym.encoders.demand_tables import DemandTables
 from pricegym.encoders.demand_training import DemandTrainingConfig, TrainingHistory, save_checkpoint
 from pricegym.encoders.fit_demand import training_card
+from pricegym.encoders.head_refit import HeadRefitHistory
 from pricegym.encoders.text_encoder import TextEncoderConfig
 from pricegym.worlds.synthetic import SyntheticWorldConfig
 
@@ -36,6 +37,16 @@ def test_the_training_card_records_the_history():
     assert card["best_epoch"] == 0 and card["best_epoch_number"] == 1 and card["epochs_run"] == 2
     assert card["steps"] == 12 and card["seconds"] == 3.1 and card["best_checkpoint"] == "epoch-1.pt"
     assert card["validation_metric"].startswith("Poisson")
+    assert card["head_refit"] is None
+
+
+def test_the_training_card_records_the_head_refit():
+    refit = HeadRefitHistory(train_loss=[0.5, 0.45], validation_loss=[0.52, 0.5], best_epoch=1, steps=30,
+                             seconds=2.71828)
+    card = training_card(TrainingHistory(), "purchase_probability", refit)
+    assert card["head_refit"]["validation_loss"] == [0.52, 0.5] and card["head_refit"]["best_epoch"] == 1
+    assert card["head_refit"]["steps"] == 30 and card["head_refit"]["seconds"] == 2.7
+    assert card["head_refit"]["anchor_penalty"] == []
 
 
 def test_a_tiny_fit_keeps_its_history_and_only_its_best_checkpoint(tmp_path: Path):

@@ -37,6 +37,26 @@ def test_a_longer_log_keeps_the_same_catalogue_and_population(tiny_config):
     pd.testing.assert_frame_equal(base.customers, longer.customers)
 
 
+def test_the_demand_log_is_the_same_world_with_more_exposures_at_randomised_prices(tiny_config):
+    from pricegym.worlds.registry import WorldConfig, demand_fit_world
+    from pricegym.worlds.synthetic.config import DEMAND_LOG_EXPLORATION_SHARE, DEMAND_LOG_EXPOSURES, demand_log
+
+    logged = demand_log(tiny_config)
+    assert (logged.n_exposures, logged.exploration_share) == (DEMAND_LOG_EXPOSURES, DEMAND_LOG_EXPLORATION_SHARE)
+    base, longer = SyntheticWorld.build(tiny_config), SyntheticWorld.build(logged)
+    pd.testing.assert_frame_equal(base.products, longer.products)
+    pd.testing.assert_frame_equal(base.customers, longer.customers)
+    customers, products = np.arange(len(base.customers)), np.zeros(len(base.customers), dtype=int)
+    for truth in (base.ground_truth, longer.ground_truth):  # the same true demand
+        np.testing.assert_array_equal(truth.intercept_and_slope(customers, products, None)[1],
+                                      base.ground_truth.intercept_and_slope(customers, products, None)[1])
+    randomised = longer.transactions["price_source"].eq("exploration").mean()
+    assert randomised == pytest.approx(DEMAND_LOG_EXPLORATION_SHARE, abs=0.01)
+    bigger = dataclasses.replace(logged, n_exposures=DEMAND_LOG_EXPOSURES + 1, exploration_share=0.9)
+    assert demand_log(bigger) == bigger  # a longer log or more exploration is kept
+    assert demand_fit_world(WorldConfig(name="online-retail")) == WorldConfig(name="online-retail")
+
+
 def test_product_text_names_the_attributes_that_drive_demand(tiny_world):
     for product in tiny_world.products.itertuples():
         assert product.brand in product.product_text

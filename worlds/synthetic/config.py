@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, field
+from dataclasses import asdict, field, replace
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -80,3 +80,22 @@ class SyntheticWorldConfig:
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary of every parameter."""
         return asdict(self)
+
+
+DEMAND_LOG_EXPOSURES = 1_000_000
+"""Exposures a demand model is fitted on by default (``pricegym fit-demand``, the main job's demand stage)."""
+DEMAND_LOG_EXPLORATION_SHARE = 0.4
+"""Share of them at randomised prices."""
+
+
+def demand_log(config: SyntheticWorldConfig) -> SyntheticWorldConfig:
+    """The same world with the longer exploration log a demand model is fitted on by default.
+
+    The customers, products and true demand do not depend on the log (they are drawn before it), so a model
+    fitted on this log fits the world ``config`` describes, whose own shorter log sets the environments' price
+    ranges. Price slopes per segment x category are what the log must identify, and they need the rows: on the
+    default world the fitted elasticity's error falls from 0.52 (60,000 exposures, 20% randomised) to 0.27
+    (this log; see the README's demand-model section).
+    """
+    return replace(config, n_exposures=max(config.n_exposures, DEMAND_LOG_EXPOSURES),
+                   exploration_share=max(config.exploration_share, DEMAND_LOG_EXPLORATION_SHARE))

@@ -44,10 +44,14 @@ class DemandRows:
     outcome: torch.Tensor  # bought (0/1) or count
 
 
+MIN_SLOPE = 0.05
+"""The head's floor on the price slope ``beta``."""
+
+
 class PriceResponseHead(nn.Module):
     """(customer embedding, product embedding) -> (a, beta > 0)."""
 
-    def __init__(self, hidden_size: int, head_size: int = 128, min_slope: float = 0.05,
+    def __init__(self, hidden_size: int, head_size: int = 128, min_slope: float = MIN_SLOPE,
                  initial_intercept: float = -1.5, initial_slope: float = 1.5) -> None:
         super().__init__()
         self.customer_norm = nn.LayerNorm(hidden_size)

@@ -38,7 +38,7 @@ from pricegym.config_checks import Flag, Seed, config_dataclass, integer
 from pricegym.encoders.demand_baselines import FrozenEmbeddingDemand, ProductIdDemand
 from pricegym.encoders.demand_bootstrap import bootstrap_slope_std
 from pricegym.encoders.demand_evaluation import decile_calibration, split_metrics, tables_predictor, truth_metrics
-from pricegym.encoders.demand_model import BertDemandModel
+from pricegym.encoders.demand_model import MIN_SLOPE, BertDemandModel
 from pricegym.encoders.demand_reduction import reduce_to_tables
 from pricegym.encoders.demand_rows import WorldRows, world_rows
 from pricegym.encoders.demand_tables import EMBEDDINGS_FILE, DemandTables
@@ -49,6 +49,7 @@ from pricegym.encoders.monthly_metrics import MONTHLY_METRICS_FILE, monthly_card
 from pricegym.encoders.orthogonal_stage import (
     OrthogonalStageConfig,
     SlopeAnchors,
+    fitted_reference_effect,
     fitted_slope_summary,
     orthogonal_anchors,
 )
@@ -127,8 +128,9 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
     text_encoder = _load_text_encoder(config, rows)
     frozen = _frozen_embeddings(text_encoder, rows, config.cache_dir)
     with atomic_run_folder(output_dir) as partial:
-        model, history = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress)
-        anchors = orthogonal_anchors(world, rows, frozen[1], config.orthogonal, model.head.min_slope, config.seed)
+        reference = fitted_reference_effect(config.orthogonal, world.name, config.reference_effect)
+        anchors = orthogonal_anchors(world, rows, frozen[1], config.orthogonal, MIN_SLOPE, config.seed, reference)
+        model, history = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress, reference)
         refit_history = _refit_head(model, text_encoder, rows, config.head_refit, anchors)
         text_level, embeddings = _text_level_tables(model, text_encoder, rows, config, anchors)
         models = {FINE_TUNED: tables_predictor(text_level),
@@ -168,13 +170,14 @@ def _frozen_embeddings(text_encoder: TextEncoder, rows: WorldRows, cache_dir: Pa
 
 
 def _fine_tune(config: FitDemandConfig, world: World, rows: WorldRows, text_encoder: TextEncoder,
-               checkpoint_dir: Path, progress: bool) -> tuple[BertDemandModel, TrainingHistory]:
+               checkpoint_dir: Path, progress: bool,
+               reference: ReferencePriceEffect) -> tuple[BertDemandModel, TrainingHistory]:
     train = rows.rows_of("train")
     base_rate = float(np.clip(train.outcome.mean(), 1e-3, None))
     initial = float(np.log(base_rate / (1 - base_rate))) if world.response == "purchase_probability" \
         else float(np.log(base_rate))
     torch.manual_seed(config.seed)
-    model = BertDemandModel(text_encoder.model, text_encoder.config.pooling, config.reference_effect,
+    model = BertDemandModel(text_encoder.model, text_encoder.config.pooling, reference,
                             world.response, initial_intercept=initial)
     history = train_demand_model(model, text_encoder, train, rows.rows_of("validation"), config.training,
                                  checkpoint_dir, progress)

@@ -12,7 +12,7 @@ def headline(rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     for label, demand in dict.fromkeys((row["env"], row["demand"]) for row in rows):
         block = [row for row in rows if row["env"] == label and row["demand"] == demand]
-        contenders = [row for row in block if row["kind"] != "oracle"]
+        contenders = [row for row in block if row["kind"] not in ("oracle", "hindsight")]
         if not contenders:
             continue
         best = max(contenders, key=lambda row: row["mean_return"])

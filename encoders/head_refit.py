@@ -98,7 +98,8 @@ def refit_head(model: BertDemandModel, customer_vectors: torch.Tensor, product_v
     parameters = list(model.head.parameters()) + list(model.context.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     rng = np.random.default_rng(config.seed)
-    validation = validation.take(np.arange(min(len(validation), config.max_validation_rows)))
+    if len(validation) > config.max_validation_rows:  # a random sample: panels are sorted by product and day
+        validation = validation.take(np.sort(rng.choice(len(validation), config.max_validation_rows, replace=False)))
     scored = validation if len(validation) else train
     model.head.train()
     model.context.train()

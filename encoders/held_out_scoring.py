@@ -61,7 +61,11 @@ def score_run_on_file(run_dir: str | Path, data_path: str | Path) -> HeldOutScor
         raise ConfigError(f"evaluate-demand scores online-retail runs on a file in the online_retail.csv.gz "
                           f"layout; {run_dir} is a {tables.world or 'unnamed'} run")
     card = _model_card(run_dir)
-    panel, notes = held_out_panel(tables, data_path, card["config"]["world"].get("unit_cost_share", 0.6))
+    world_config = (card.get("config") or {}).get("world")
+    if not isinstance(world_config, dict):
+        raise DataError(run_dir, "its model_card.json records no config.world; score a run that pricegym fit-demand "
+                                 "wrote, or fit one again")
+    panel, notes = held_out_panel(tables, data_path, world_config.get("unit_cost_share", 0.6))
     data = _panel_rows(panel, tables)
     months = month_labels(panel["timestamp"])
     metrics = metrics_by_month({FINE_TUNED: tables_predictor(tables)}, data, np.full(len(data), HELD_OUT_SPLIT),

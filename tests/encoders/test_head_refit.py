@@ -67,14 +67,14 @@ def test_the_refit_lowers_the_loss_and_keeps_its_best_epoch(setup):
     assert _loss(model, vectors, validation) == pytest.approx(history.validation_loss[history.best_epoch], rel=1e-5)
 
 
-def test_a_strong_anchor_pulls_every_slope_to_it(setup):
+def test_a_strong_anchor_pulls_each_rows_slope_to_its_own_anchor(setup):
     model, vectors, train, validation = setup
-    anchor = np.full(len(train), 4.0)
+    per_product = 2.0 + 0.5 * np.arange(N_PRODUCTS)  # each product its own anchor: rows must stay aligned
     history = refit_head(model, *vectors, train, validation,
                          HeadRefitConfig(epochs=60, batch_size=256, learning_rate=1e-2, anchor_strength=100.0,
-                                         patience=60), anchor_slope=anchor)
+                                         patience=60), anchor_slope=per_product[train.product])
     _, slopes = head_tables(model, *vectors)
-    assert np.abs(slopes - 4.0).max() < 0.15, slopes
+    assert np.abs(slopes - per_product[None, :]).max() < 0.15, slopes
     assert history.anchor_penalty[-1] < history.anchor_penalty[0]
 
 

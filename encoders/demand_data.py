@@ -66,17 +66,24 @@ class DemandData:
         """The distinct texts of ``rows`` and the rows as tensors that index them."""
         customers, customer_index = np.unique(self.customer[rows], return_inverse=True)
         products, product_index = np.unique(self.product[rows], return_inverse=True)
+        batch_rows = self.tensors(rows, device, customer_index, product_index)
+        return ([self.customer_texts[i] for i in customers], [self.product_texts[i] for i in products], batch_rows)
+
+    def tensors(self, rows: np.ndarray, device: torch.device, customer: np.ndarray | None = None,
+                product: np.ndarray | None = None) -> DemandRows:
+        """The rows at ``rows`` as tensors; ``customer`` / ``product`` index the full text tables unless other
+        indices are given."""
 
         def tensor(values: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
             return torch.as_tensor(values, dtype=dtype, device=device)
 
-        batch_rows = DemandRows(
-            customer=tensor(customer_index, torch.long), product=tensor(product_index, torch.long),
+        return DemandRows(
+            customer=tensor(self.customer[rows] if customer is None else customer, torch.long),
+            product=tensor(self.product[rows] if product is None else product, torch.long),
             relative_price=tensor(self.relative_price[rows]), weekday=tensor(self.weekday[rows], torch.long),
             season=tensor(self.season[rows], torch.long), holiday=tensor(self.holiday[rows]),
             competitor_gap=tensor(self.competitor_gap[rows]), outcome=tensor(self.outcome[rows]),
         )
-        return ([self.customer_texts[i] for i in customers], [self.product_texts[i] for i in products], batch_rows)
 
 
 _TEXT_FIELDS = ("customer_texts", "product_texts")

@@ -47,6 +47,15 @@ def reduce_to_tables(model: BertDemandModel, text_encoder: TextEncoder, customer
     """
     customer_vectors = embed_texts(text_encoder, customer_texts)
     product_vectors = embed_texts(text_encoder, product_texts)
+    return tables_from_vectors(model, customer_vectors, product_vectors, list_prices, customer_rows, price_ranges,
+                               slope_std, customer_ids, product_ids)
+
+
+def tables_from_vectors(model: BertDemandModel, customer_vectors: torch.Tensor, product_vectors: torch.Tensor,
+                        list_prices: np.ndarray, customer_rows: np.ndarray | None = None,
+                        price_ranges: np.ndarray | None = None, slope_std: np.ndarray | None = None,
+                        customer_ids: tuple[str, ...] = (), product_ids: tuple[str, ...] = ()) -> DemandTables:
+    """:func:`reduce_to_tables` from the texts' embeddings, when they are already computed."""
     intercept, slope = head_tables(model, customer_vectors, product_vectors)
     if customer_rows is not None:
         intercept, slope = intercept[customer_rows], slope[customer_rows]

@@ -34,8 +34,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 
 Outcome = Literal["units", "orders"]
 HOME_COUNTRY = "United Kingdom"
@@ -151,6 +149,8 @@ def elasticity_panel(transactions: pd.DataFrame, outcome: Outcome = "units", min
 
 def text_components(vectors: np.ndarray, n_components: int = 8, seed: int = 0) -> np.ndarray:
     """The first ``n_components`` principal components of text embeddings (fewer if there are few texts)."""
+    from sklearn.decomposition import PCA
+
     n_components = max(1, min(n_components, vectors.shape[0] - 1, vectors.shape[1]))
     return PCA(n_components=n_components, random_state=seed).fit_transform(vectors.astype(np.float64))
 
@@ -158,6 +158,8 @@ def text_components(vectors: np.ndarray, n_components: int = 8, seed: int = 0) -
 def text_categories(vectors: np.ndarray, texts: pd.Series, n_categories: int = 8, seed: int = 0) -> pd.Series:
     """A category per text: k-means cluster of its (normalised) embedding, named ``c<k>:<noun>/<noun>`` after
     the two most common last words (head nouns, e.g. ``holder``, ``bag``) of the cluster's texts."""
+    from sklearn.cluster import KMeans
+
     n_categories = max(1, min(n_categories, vectors.shape[0]))
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     labels = KMeans(n_clusters=n_categories, n_init=4, random_state=seed).fit_predict(unit.astype(np.float64))

@@ -39,7 +39,7 @@ from pricegym.encoders.demand_baselines import FrozenEmbeddingDemand, ProductIdD
 from pricegym.encoders.demand_bootstrap import bootstrap_slope_std
 from pricegym.encoders.demand_evaluation import decile_calibration, split_metrics, tables_predictor, truth_metrics
 from pricegym.encoders.demand_model import MIN_SLOPE, BertDemandModel
-from pricegym.encoders.demand_reduction import reduce_to_tables
+from pricegym.encoders.demand_reduction import tables_from_vectors
 from pricegym.encoders.demand_rows import WorldRows, world_rows
 from pricegym.encoders.demand_tables import EMBEDDINGS_FILE, DemandTables
 from pricegym.encoders.demand_training import DemandTrainingConfig, TrainingHistory, embed_texts, train_demand_model
@@ -131,8 +131,10 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
         reference = fitted_reference_effect(config.orthogonal, world.name, config.reference_effect)
         anchors = orthogonal_anchors(world, rows, frozen[1], config.orthogonal, MIN_SLOPE, config.seed, reference)
         model, history = _fine_tune(config, world, rows, text_encoder, partial / "checkpoints", progress, reference)
-        refit_history = _refit_head(model, text_encoder, rows, config.head_refit, anchors)
-        text_level, embeddings = _text_level_tables(model, text_encoder, rows, config, anchors)
+        fine_tuned = (embed_texts(text_encoder, rows.data.customer_texts),  # the encoder is frozen from here on
+                      embed_texts(text_encoder, rows.data.product_texts))
+        refit_history = _refit_head(model, fine_tuned, rows, config.head_refit, anchors)
+        text_level = _text_level_tables(model, fine_tuned, rows, config, anchors)
         models = {FINE_TUNED: tables_predictor(text_level),
                   **_fit_baselines(config, world, rows, frozen)}
         metrics = split_metrics(models, rows, world.response)
@@ -151,8 +153,8 @@ def fit_demand(config: FitDemandConfig, progress: bool = True, argv: list[str] |
         card["by_month"] = monthly_card(monthly, coverage)
         _save(partial, model, text_encoder, tables, card, config, argv)
         np.savez(partial / EMBEDDINGS_FILE, product_ids=np.array(rows.product_ids),
-                 customer_ids=np.array(rows.customer_ids), product_vectors=embeddings[1],
-                 customer_vectors=embeddings[0][rows.customer_rows])
+                 customer_ids=np.array(rows.customer_ids), product_vectors=fine_tuned[1].cpu().numpy(),
+                 customer_vectors=fine_tuned[0].cpu().numpy()[rows.customer_rows])
     return DemandFitResult(tables, metrics, truth_errors, calibration, output_dir, card, monthly)
 
 
@@ -184,15 +186,13 @@ def _fine_tune(config: FitDemandConfig, world: World, rows: WorldRows, text_enco
     return model.eval(), history
 
 
-def _refit_head(model: BertDemandModel, text_encoder: TextEncoder, rows: WorldRows,
+def _refit_head(model: BertDemandModel, fine_tuned: tuple[torch.Tensor, torch.Tensor], rows: WorldRows,
                 config: HeadRefitConfig, anchors: SlopeAnchors | None) -> HeadRefitHistory:
-    """The second stage (:mod:`~pricegym.encoders.head_refit`) on the fine-tuned encoder's embeddings, its
-    slopes pulled toward the orthogonalised stage's anchors where there are some."""
+    """The second stage (:mod:`~pricegym.encoders.head_refit`) on the fine-tuned embeddings (customer texts,
+    products), its slopes pulled toward the orthogonalised stage's anchors where there are some."""
     if config.epochs == 0:
         return HeadRefitHistory()
-    customer_vectors = embed_texts(text_encoder, rows.data.customer_texts)
-    product_vectors = embed_texts(text_encoder, rows.data.product_texts)
-    return refit_head(model, customer_vectors, product_vectors, rows.rows_of("train"), rows.rows_of("validation"),
+    return refit_head(model, *fine_tuned, rows.rows_of("train"), rows.rows_of("validation"),
                       config, *((anchors.slope, anchors.weight) if anchors is not None else (None, None)))
 
 
@@ -210,21 +210,18 @@ def _save_estimates(folder: Path, anchors: SlopeAnchors) -> None:
     anchors.anchors.to_csv(folder / "slope_anchors.csv", index=False)
 
 
-def _text_level_tables(model: BertDemandModel, text_encoder: TextEncoder, rows: WorldRows,
-                       config: FitDemandConfig, anchors: SlopeAnchors | None = None,
-                       ) -> tuple[DemandTables, tuple[np.ndarray, np.ndarray]]:
-    """Tables over customer texts x products, and the fine-tuned embeddings (customer texts, products)."""
-    customer_vectors = embed_texts(text_encoder, rows.data.customer_texts)
-    product_vectors = embed_texts(text_encoder, rows.data.product_texts)
+def _text_level_tables(model: BertDemandModel, fine_tuned: tuple[torch.Tensor, torch.Tensor], rows: WorldRows,
+                       config: FitDemandConfig, anchors: SlopeAnchors | None = None) -> DemandTables:
+    """Tables over customer texts x products from the fine-tuned embeddings (customer texts, products)."""
+    customer_vectors, product_vectors = fine_tuned
     anchored = {} if anchors is None or config.head_refit.epochs == 0 else {
         "anchor_slope": anchors.slope, "anchor_weight": anchors.weight,
         "anchor_strength": config.head_refit.anchor_strength}
     slope_std = bootstrap_slope_std(model, customer_vectors, product_vectors, rows.rows_of("train"),
                                     rounds=config.bootstrap_rounds, seed=config.seed, **anchored)
-    tables = reduce_to_tables(model, text_encoder, rows.data.customer_texts, rows.data.product_texts,
-                              rows.list_prices, price_ranges=rows.observed_range * rows.list_prices[:, None],
-                              slope_std=slope_std, product_ids=rows.product_ids)
-    return tables, (customer_vectors.cpu().numpy(), product_vectors.cpu().numpy())
+    return tables_from_vectors(model, customer_vectors, product_vectors, rows.list_prices,
+                               price_ranges=rows.observed_range * rows.list_prices[:, None], slope_std=slope_std,
+                               product_ids=rows.product_ids)
 
 
 def _world_tables(text_level: DemandTables, rows: WorldRows, world_name: str) -> DemandTables:

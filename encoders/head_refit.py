@@ -23,7 +23,7 @@ import torch
 
 from pricegym.config_checks import Seed, config_dataclass, integer, number
 from pricegym.encoders.demand_data import DemandData
-from pricegym.encoders.demand_model import BertDemandModel, DemandRows
+from pricegym.encoders.demand_model import BertDemandModel
 from pricegym.encoders.optimization import LearningRate, Patience, WeightDecay, require_finite_loss
 from pricegym.errors import ConfigError
 
@@ -111,7 +111,7 @@ def refit_head(model: BertDemandModel, customer_vectors: torch.Tensor, product_v
         losses = []
         for start in range(0, order.size, config.batch_size):
             rows = order[start:start + config.batch_size]
-            batch = _tensors(train, rows, device)
+            batch = train.tensors(rows, device)
             intercept, slope = model.head(customer_vectors[batch.customer], product_vectors[batch.product])
             loss = model.loss(model.index_of(intercept, slope, batch), batch.outcome)
             if anchors is not None:
@@ -158,18 +158,6 @@ def _head_state(model: BertDemandModel) -> dict[str, torch.Tensor]:
             if not name.startswith("encoder.")}
 
 
-def _tensors(data: DemandData, rows: np.ndarray, device: torch.device) -> DemandRows:
-    """The rows as tensors whose ``customer`` / ``product`` index the full vector tables."""
-
-    def tensor(values: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        return torch.as_tensor(values[rows], dtype=dtype, device=device)
-
-    return DemandRows(customer=tensor(data.customer, torch.long), product=tensor(data.product, torch.long),
-                      relative_price=tensor(data.relative_price), weekday=tensor(data.weekday, torch.long),
-                      season=tensor(data.season, torch.long), holiday=tensor(data.holiday),
-                      competitor_gap=tensor(data.competitor_gap), outcome=tensor(data.outcome))
-
-
 def _score(model: BertDemandModel, customer_vectors: torch.Tensor, product_vectors: torch.Tensor,
            scored: DemandData, train: DemandData, anchors: tuple[np.ndarray, np.ndarray] | None,
            config: HeadRefitConfig, history: HeadRefitHistory) -> float:
@@ -200,7 +188,7 @@ def _mean_loss(model: BertDemandModel, customer_vectors: torch.Tensor, product_v
     total = 0.0
     for start in range(0, len(data), chunk):
         rows = np.arange(start, min(start + chunk, len(data)))
-        batch = _tensors(data, rows, customer_vectors.device)
+        batch = data.tensors(rows, customer_vectors.device)
         index = model.utility_index(customer_vectors, product_vectors, batch)
         total += float(model.loss(index, batch.outcome)) * rows.size
     return total / max(len(data), 1)

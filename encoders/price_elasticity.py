@@ -33,15 +33,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import doubleml
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import RegressorMixin
-from sklearn.ensemble import HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from pricegym.cli_parsing import CommandLineParser, input_path, output_path, positive_int, run_command_line, seed
 from pricegym.encoders.elasticity_panel import (
@@ -55,6 +51,11 @@ from pricegym.encoders.elasticity_panel import (
 from pricegym.errors import DataError
 from pricegym.safe_writes import atomic_folder, check_replaceable, check_target
 
+if TYPE_CHECKING:  # imported where used, so that --help answers at once
+    import doubleml
+    from sklearn.base import RegressorMixin
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
 PROGRAM = "price-elasticity"
 GROUP_LEVELS: dict[str, tuple[str, ...]] = {
     "category x customer_type": ("category", "customer_type"),
@@ -62,7 +63,7 @@ GROUP_LEVELS: dict[str, tuple[str, ...]] = {
     "customer_type": ("customer_type",),
 }
 """The heterogeneity levels reported, each by the panel columns that define its groups."""
-LearnerFactory = Callable[[int], RegressorMixin]
+LearnerFactory = Callable[[int], "RegressorMixin"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class ElasticityEstimates:
 
 def boosting_learner(seed: int) -> HistGradientBoostingRegressor:
     """The default nuisance model: histogram gradient boosting, stopped early on a 10 % validation split."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
     return HistGradientBoostingRegressor(max_iter=1000, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
                                          early_stopping=True, validation_fraction=0.1, n_iter_no_change=10,
                                          random_state=seed)
@@ -105,6 +108,8 @@ def nuisance_features(panel: pd.DataFrame) -> pd.DataFrame:
 
 def fit_orthogonal(panel: pd.DataFrame, settings: ElasticitySettings) -> doubleml.DoubleMLPLR:
     """Cross-fit the partially linear model of the module docstring; folds and errors clustered by product."""
+    import doubleml
+
     features = nuisance_features(panel)
     x_columns = [f"x{i}" for i in features.columns]
     data = features.set_axis(x_columns, axis=1)
@@ -335,6 +340,9 @@ def run(arguments: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     out = check_replaceable(check_target(arguments.out, "folder"), arguments.overwrite, "summary.json")
+    from threadpoolctl import threadpool_limits
+    from tqdm.auto import tqdm
+
     stages = tqdm(total=4, desc=PROGRAM, unit="stage", disable=None)
     with threadpool_limits(limits=arguments.threads):
         stages.set_postfix_str("loading data")
